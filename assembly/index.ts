@@ -1,0 +1,7 @@
+// Entry point of the kernel module: re-exports every kernel family.
+// Every export takes byte offsets into the imported memory and element counts;
+// no kernel allocates. TypeScript owns all memory above heapBase().
+export { heapBase } from './util';
+export * from './gemm';
+export * from './elementwise';
+export * from './reduce';
