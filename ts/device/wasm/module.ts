@@ -57,7 +57,7 @@ export async function loadKernels(opts: { relaxed?: boolean } = {}): Promise<Was
       throw new Error(`knet kernel abort: ${readAsString(memory, msg)} at ${readAsString(memory, file)}:${line}:${col}`);
     },
   };
-  const { instance } = await WebAssembly.instantiate(bytes, { env });
+  const { instance } = await WebAssembly.instantiate(bytes as BufferSource, { env }) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
   return { memory, exports: instance.exports as unknown as KernelExports, relaxed };
 }
 

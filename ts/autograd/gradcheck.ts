@@ -1,0 +1,65 @@
+// gradcheck, as in AutoGrad.jl: compares grad(f) with central differences at a sample
+// of entries of every parameter and reports the worst relative error.
+
+import { tidy } from '../scope.js';
+import { Tensor } from '../tensor.js';
+import { grad } from './grad.js';
+
+export interface GradcheckOptions {
+  /** Entries checked per parameter tensor (random; all when the tensor is smaller). */
+  samples?: number;
+  /** Step, scaled by max(1, |w_i|). */
+  eps?: number;
+  /** Pass threshold on the worst relative error. */
+  rtol?: number;
+  /** Absolute scale below which differences count as zero. */
+  atol?: number;
+}
+
+export interface GradcheckResult {
+  ok: boolean;
+  maxError: number;
+  worst: { path: string; index: number; analytic: number; numeric: number } | null;
+  checked: number;
+}
+
+function leaves(v: any, path: string, out: [string, Tensor][]): [string, Tensor][] {
+  if (v instanceof Tensor) out.push([path, v]);
+  else if (Array.isArray(v)) v.forEach((x, i) => leaves(x, `${path}[${i}]`, out));
+  else if (v && typeof v === 'object') for (const k of Object.keys(v)) leaves(v[k], `${path}.${k}`, out);
+  return out;
+}
+
+export function gradcheckWith(opts: GradcheckOptions = {}) {
+  const { samples = 10, eps = 1e-2, rtol = 2e-2, atol = 1e-3 } = opts;
+  return (f: (...args: any[]) => Tensor, w: any, ...args: any[]): GradcheckResult => {
+    const g = grad(f)(w, ...args);
+    const ws = leaves(w, 'w', []), gs = leaves(g, 'w', []);
+    const loss = () => tidy(() => f(w, ...args).item());
+    let maxError = 0, checked = 0;
+    let worst: GradcheckResult['worst'] = null;
+    ws.forEach(([path, t], k) => {
+      const analytic = gs[k][1].dataSync();
+      const idx = t.size <= samples ? [...Array(t.size).keys()]
+        : Array.from({ length: samples }, () => Math.floor(Math.random() * t.size));
+      const values = t.dataSync() as Float32Array;
+      for (const i of idx) {
+        const v = values[i], h = eps * Math.max(1, Math.abs(v));
+        values[i] = v + h; t.device.write(t, values);
+        const fp = loss();
+        values[i] = v - h; t.device.write(t, values);
+        const fm = loss();
+        values[i] = v; t.device.write(t, values);
+        const numeric = (fp - fm) / (2 * h);
+        const err = Math.abs(analytic[i] - numeric) / Math.max(Math.abs(analytic[i]), Math.abs(numeric), atol);
+        checked++;
+        if (!(err <= maxError)) { maxError = err; worst = { path, index: i, analytic: analytic[i], numeric }; }
+      }
+    });
+    for (const [, t] of gs) t.dispose();
+    return { ok: maxError <= rtol, maxError, worst, checked };
+  };
+}
+
+/** gradcheck(f, w, ...args): checks grad(f) at w against central differences. */
+export const gradcheck = (f: (...args: any[]) => Tensor, w: any, ...args: any[]) => gradcheckWith()(f, w, ...args);

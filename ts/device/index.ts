@@ -1,0 +1,23 @@
+// Device registry: the cpu device always; others (gpu) register themselves when ready.
+
+import type { Device, DeviceName } from './device.js';
+import { cpuDevice } from './cpu.js';
+
+const registry = new Map<DeviceName, Device>([['cpu', cpuDevice]]);
+
+export function registerDevice(d: Device): void { registry.set(d.name, d); }
+
+export function getDevice(d: DeviceName | Device | undefined): Device {
+  if (d === undefined) return cpuDevice;
+  if (typeof d !== 'string') return d;
+  const dev = registry.get(d);
+  if (!dev) {
+    throw new Error(`knet: device '${d}' is not available` +
+      (d === 'gpu' ? '; call `await initGpu()` first (it needs WebGPU)' : `; known devices: ${[...registry.keys()].join(', ')}`));
+  }
+  return dev;
+}
+
+export function devices(): DeviceName[] { return [...registry.keys()]; }
+
+export { cpuDevice };

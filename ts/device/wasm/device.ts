@@ -1,0 +1,144 @@
+// The cpu device: tensors in WebAssembly linear memory, kernels from assembly/.
+// Storage handles are byte offsets. Freed blocks go to free lists by size class;
+// the heap only grows when no pooled block fits.
+
+import type { Tensor } from '../../tensor.js';
+import {
+  type Broadcast, BinaryOp, type Device, type MemoryInfo, ReduceOp, SoftmaxOp, type Storage,
+  UnaryOp,
+} from '../device.js';
+import { FreeLists, sizeClass } from '../pool.js';
+import { MAX_PAGES, PAGE, type KernelExports, type WasmModule } from './module.js';
+
+const ALIGN = 16;
+const META_BYTES = 1024;
+
+export class WasmDevice implements Device {
+  readonly name = 'cpu' as const;
+  readonly relaxed: boolean;
+  private wmem: WebAssembly.Memory;
+  private k: KernelExports;
+  private top: number;
+  private free = new FreeLists<number>();
+  private live = 0;
+  private count = 0;
+  private meta: number;
+  private scratch = 0;
+  private scratchBytes = 0;
+
+  constructor(mod: WasmModule) {
+    this.wmem = mod.memory;
+    this.k = mod.exports;
+    this.relaxed = mod.relaxed;
+    this.top = align(this.k.heapBase() as number);
+    this.meta = this.bump(META_BYTES);
+  }
+
+  private bump(bytes: number): number {
+    const p = this.top;
+    const end = p + bytes;
+    const have = this.wmem.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES) {
+        throw new Error(`knet cpu: out of WebAssembly memory: ${bytes} more bytes asked with ` +
+          `${this.live} live and ${this.free.pooled} pooled (the limit is 4 GiB). ` +
+          `Dispose tensors you no longer need, or use tidy().`);
+      }
+      this.wmem.grow(pages);
+    }
+    this.top = align(end);
+    return p;
+  }
+
+  alloc(bytes: number): Storage {
+    const cls = sizeClass(Math.max(bytes, 4));
+    const handle = this.free.take(cls) ?? this.bump(cls);
+    this.live += cls;
+    this.count++;
+    return { device: this, handle, bytes, refs: 1 };
+  }
+
+  release(s: Storage): void {
+    const cls = sizeClass(Math.max(s.bytes, 4));
+    this.live -= cls;
+    this.count--;
+    this.free.put(cls, s.handle);
+  }
+
+  memory(): MemoryInfo {
+    return { live: this.live, pooled: this.free.pooled, tensors: this.count };
+  }
+
+  /** Byte address of a tensor's first element. */
+  ptr(t: Tensor): number { return t.storage!.handle + t.offset * 4; }
+
+  view(t: Tensor): Float32Array | Int32Array {
+    const C = t.dtype === 'int32' ? Int32Array : Float32Array;
+    return new C(this.wmem.buffer, this.ptr(t), t.size);
+  }
+
+  write(t: Tensor, data: Float32Array | Int32Array): void { this.view(t).set(data); }
+  readSync(t: Tensor): Float32Array | Int32Array { return this.view(t).slice(); }
+  async read(t: Tensor): Promise<Float32Array | Int32Array> { return this.readSync(t); }
+
+  private writeMeta(...arrays: number[][]): number {
+    const m = new Int32Array(this.wmem.buffer, this.meta, META_BYTES / 4);
+    let i = 0;
+    for (const a of arrays) for (const v of a) m[i++] = v;
+    return this.meta;
+  }
+
+  fill(out: Tensor, value: number): void {
+    if (out.dtype === 'int32') new Int32Array(this.wmem.buffer, this.ptr(out), out.size).fill(value);
+    else this.k.fill(this.ptr(out), out.size, value);
+  }
+  unary(op: UnaryOp, x: Tensor, out: Tensor): void {
+    this.k.unary(op, this.ptr(x), this.ptr(out), out.size);
+  }
+  binaryScalar(op: BinaryOp, x: Tensor, s: number, out: Tensor, swap: boolean): void {
+    this.k.binaryScalar(op, this.ptr(x), s, this.ptr(out), out.size, swap ? 1 : 0);
+  }
+  binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor, p: Broadcast): void {
+    const meta = this.writeMeta(p.shape, p.astrides, p.bstrides);
+    this.k.binary(op, this.ptr(a), this.ptr(b), this.ptr(out), p.shape.length, meta);
+  }
+  stridedCopy(x: Tensor, out: Tensor, strides: number[]): void {
+    const meta = this.writeMeta(out.shape as number[], strides);
+    this.k.stridedCopy(this.ptr(x), this.ptr(out), out.shape.length, meta);
+  }
+  castToFloat(x: Tensor, out: Tensor): void {
+    this.k.i32ToF32(this.ptr(x), this.ptr(out), x.size);
+  }
+  matmul(transA: boolean, transB: boolean, a: Tensor, b: Tensor, out: Tensor,
+         M: number, N: number, K: number, alpha: number, beta: number): void {
+    const need = this.k.gemmScratchBytes(M, N, K) as number;
+    if (need > this.scratchBytes) {
+      // The scratch block only grows; it is reused by every later gemm.
+      if (this.scratchBytes) this.free.put(sizeClass(this.scratchBytes), this.scratch);
+      this.scratchBytes = sizeClass(need);
+      this.scratch = this.free.take(this.scratchBytes) ?? this.bump(this.scratchBytes);
+    }
+    const lda = transA ? M : K, ldb = transB ? K : N;
+    this.k.gemm(+transA, +transB, M, N, K, alpha, this.ptr(a), lda, this.ptr(b), ldb, beta,
+      this.ptr(out), N, this.scratch);
+  }
+  reduce(op: ReduceOp, x: Tensor, out: Tensor, outer: number, r: number, inner: number): void {
+    this.k.reduce(op, this.ptr(x), this.ptr(out), outer, r, inner);
+  }
+  softmax(op: SoftmaxOp, x: Tensor, out: Tensor, outer: number, r: number, inner: number): void {
+    const f = op === SoftmaxOp.logsumexp ? 'logsumexp' : op === SoftmaxOp.softmax ? 'softmax' : 'logsoftmax';
+    this.k[f](this.ptr(x), this.ptr(out), outer, r, inner);
+  }
+  argmax(x: Tensor, out: Tensor, outer: number, r: number, inner: number): void {
+    this.k.argmax(this.ptr(x), this.ptr(out), outer, r, inner);
+  }
+  pick(x: Tensor, labels: Tensor, out: Tensor, outer: number, r: number, inner: number): number {
+    return this.k.pick(this.ptr(x), this.ptr(labels), this.ptr(out), outer, r, inner) as number;
+  }
+  unpick(g: Tensor, labels: Tensor, dx: Tensor, outer: number, r: number, inner: number): number {
+    return this.k.unpick(this.ptr(g), this.ptr(labels), this.ptr(dx), outer, r, inner) as number;
+  }
+}
+
+function align(p: number): number { return (p + ALIGN - 1) & ~(ALIGN - 1); }

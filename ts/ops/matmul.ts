@@ -1,0 +1,33 @@
+// Matrix product of 2-D tensors, with either operand transposed in place (no copy):
+// the gradients use exactly these transposed forms, which the gemm kernel runs at
+// full speed.
+
+import { record } from '../autograd/tape.js';
+import { empty, fmtShape, Tensor } from '../tensor.js';
+import { arg, sameDevice } from './check.js';
+
+/** op(a) * op(b), where op transposes when asked (TensorFlow.js's matMul order). */
+export function matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
+  arg('matmul', a, 'a');
+  arg('matmul', b, 'b');
+  const dev = sameDevice('matmul', a, b);
+  if (a.ndim !== 2 || b.ndim !== 2) {
+    throw new Error(`knet matmul: both operands must be 2-D, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}; ` +
+      `use mat(x) or reshape() first`);
+  }
+  const [M, Ka] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [Kb, N] = transposeB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (Ka !== Kb) {
+    const ta = transposeA ? 'ᵀ' : '', tb = transposeB ? 'ᵀ' : '';
+    throw new Error(`knet matmul: inner dimensions differ: a${ta} is ${M}x${Ka} and b${tb} is ${Kb}x${N} ` +
+      `(a ${fmtShape(a.shape)}, b ${fmtShape(b.shape)}, transposeA=${transposeA}, transposeB=${transposeB})`);
+  }
+  const out = empty([M, N], 'float32', dev);
+  if (out.size) dev.matmul(transposeA, transposeB, a, b, out, M, N, Ka, 1, 0);
+  return record(out, [a, b], (g) => {
+    if (!transposeA && !transposeB) return [matmul(g, b, false, true), matmul(a, g, true, false)];
+    if (!transposeA && transposeB) return [matmul(g, b, false, false), matmul(g, a, true, false)];
+    if (transposeA && !transposeB) return [matmul(b, g, false, true), matmul(a, g, false, false)];
+    return [matmul(b, g, true, true), matmul(g, a, true, true)];
+  });
+}

@@ -1,0 +1,65 @@
+// Ownership scopes: every tensor made while a scope is open belongs to it, and closing
+// the scope disposes what the caller does not get back. tidy() and grad() use this.
+
+import type { Tensor } from './tensor.js';
+
+const scopes: Set<Tensor>[] = [];
+
+export function track(t: Tensor): void {
+  if (scopes.length) scopes[scopes.length - 1].add(t);
+}
+
+export function openScope(): Set<Tensor> {
+  const s = new Set<Tensor>();
+  scopes.push(s);
+  return s;
+}
+
+/** Closes the innermost scope: tensors in `keep` move to the parent scope (if any);
+ *  the rest are disposed, or handed to the parent scope when `handUp` is set. */
+export function closeScope(s: Set<Tensor>, keep: Set<Tensor>, handUp = false): void {
+  if (scopes[scopes.length - 1] !== s) throw new Error('knet: scopes closed out of order (is tidy() given an async function?)');
+  scopes.pop();
+  const parent = scopes[scopes.length - 1];
+  for (const t of s) {
+    if (keep.has(t) || handUp) parent?.add(t);
+    else t.dispose();
+  }
+}
+
+/** Collects every tensor inside a value (arrays, plain objects, nested). */
+export function tensorsIn(v: unknown, into = new Set<Tensor>()): Set<Tensor> {
+  if (v && typeof v === 'object') {
+    if ((v as any).__knetTensor) into.add(v as Tensor);
+    else if (Array.isArray(v)) for (const x of v) tensorsIn(x, into);
+    else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) tensorsIn(x, into);
+  }
+  return into;
+}
+
+/**
+ * Runs fn and disposes every tensor it made except those in its result. fn must be
+ * synchronous (a Promise would outlive the scope).
+ */
+export function tidy<T>(fn: () => T): T {
+  const s = openScope();
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    closeScope(s, new Set());
+    throw e;
+  }
+  if (result instanceof Promise) {
+    closeScope(s, new Set());
+    throw new Error('knet tidy: the function returned a Promise; tidy() only scopes synchronous work. Await outside tidy().');
+  }
+  closeScope(s, tensorsIn(result));
+  return result;
+}
+
+/** Takes tensors out of every open scope, so tidy() and grad() leave them alive. */
+export function keep<T>(v: T): T {
+  for (const t of tensorsIn(v)) for (const s of scopes) s.delete(t);
+  return v;
+}
