@@ -130,3 +130,29 @@ describe('memory', () => {
     expect(K.memory().cpu!.live).toBe(before);
   });
 });
+
+describe('the seed ports line by line', () => {
+  it('linear regression loss and the softmax loss', () => {
+    K.setSeed(3);
+    const w = [K.mul(K.randn(1, 13), 0.1), K.zeros(1, 1)];
+    const x = K.randn(13, 20), y = K.randn(1, 20);
+    const predict = (w: Tensor[], x: Tensor) => K.add(K.matmul(w[0], x), w[1]);
+    const loss = (w: Tensor[], x: Tensor, y: Tensor) => K.div(K.sumabs2(K.sub(y, predict(w, x))), y.shape[1]);
+    expect(K.gradcheck(loss, w, x, y).maxError).toBeLessThan(2e-2);
+    // the seed: ynorm = ypred .- log(sum(exp(ypred),1)); -sum(ygold .* ynorm) / size(ygold,2)
+    const ygold = K.tensor(Float32Array.from({ length: 60 }, (_, i) => (i % 3 === Math.floor(i / 20) ? 1 : 0)), [3, 20]);
+    const wsm = [K.mul(K.randn(3, 13), 0.1), K.zeros(3, 1)];
+    const smloss = (w: Tensor[], x: Tensor, ygold: Tensor) => {
+      const ypred = predict(w, x);
+      const ynorm = K.sub(ypred, K.logsumexp(ypred, 0, true));
+      return K.div(K.neg(K.sum(K.mul(ygold, ynorm))), ygold.shape[1]);
+    };
+    expect(K.gradcheck(smloss, wsm, x, ygold).maxError).toBeLessThan(2e-2);
+    expect(smloss(wsm, x, ygold).item()).toBeCloseTo(K.nll(predict(wsm, x), ygold).item(), 5);
+  });
+  it('methods on Tensor are the same ops', () => {
+    const a = K.tensor([[1, 2], [3, 4]]);
+    expect(a.add(1).mul(a).sum(0).toArray()).toEqual([2 + 12, 6 + 20]);
+    expect(a.matmul(a, false, true).toArray()).toEqual([[5, 11], [11, 25]]);
+  });
+});

@@ -1,5 +1,6 @@
 // knet: the public API, and nothing else.
 
+import './ops/methods.js';
 export { Tensor } from './tensor.js';
 export type { Shape } from './tensor.js';
 export type { DType, DeviceName, MemoryInfo } from './device/device.js';
