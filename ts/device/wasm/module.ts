@@ -47,7 +47,9 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
 }
 
 export async function loadKernels(opts: { relaxed?: boolean } = {}): Promise<WasmModule> {
-  const relaxed = opts.relaxed ?? (await relaxedSimdAvailable());
+  const available = opts.relaxed === false ? false : await relaxedSimdAvailable(); // also sets Node's flag
+  if (opts.relaxed && !available) throw new Error('knet: the relaxed SIMD build was asked for, but this runtime has no relaxed SIMD');
+  const relaxed = opts.relaxed ?? available;
   const file = relaxed ? 'knet-relaxed.wasm' : 'knet-simd.wasm';
   const bytes = await readAsset(new URL(`../../../build/${file}`, import.meta.url));
   const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES });
