@@ -1,0 +1,29 @@
+// Benchmark CLI: `npm run bench -- <suite> [options]`. Each suite is a module
+// bench/<suite>.ts exporting `run(args)`; add a suite by adding a file and a line below.
+
+interface Suite {
+  describe: string;
+  load: () => Promise<{ run(args: string[]): Promise<void> }>;
+}
+
+// Loaded lazily so that one suite's heavy imports (TensorFlow.js) cost nothing to others.
+const suites: Record<string, Suite> = {
+  gemm: { describe: 'f32 matrix multiply vs. the f32x4 peak and TensorFlow.js wasm', load: () => import('./gemm.js') },
+  peak: { describe: 'the machine\'s single-thread f32x4 mul+add and FMA peak', load: () => import('./peak.js') },
+};
+
+function usage(): string {
+  const names = Object.entries(suites).map(([name, s]) => `  ${name.padEnd(8)} ${s.describe}`);
+  return ['usage: npm run bench -- <suite> [--quick]', 'suites:', ...names].join('\n');
+}
+
+const [name, ...args] = process.argv.slice(2);
+if (!name || name === '--help' || name === '-h') {
+  console.log(usage());
+} else if (!Object.hasOwn(suites, name)) {
+  console.error(`unknown benchmark suite "${name}"\n${usage()}`);
+  process.exitCode = 2;
+} else {
+  const suite = await suites[name].load();
+  await suite.run(args);
+}

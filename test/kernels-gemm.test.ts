@@ -1,0 +1,160 @@
+// gemm kernel (assembly/gemm.ts) against a float64 reference: every transpose form, both
+// builds, edge-tile and cache-block-crossing shapes, padded strides, alpha/beta cases,
+// and that nothing outside C's elements (nor past the scratch it asked for) is written.
+import { setFlagsFromString } from 'node:v8';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { raw, type Raw } from './helpers/raw.js';
+
+// mulberry32: a small seeded generator so failures reproduce.
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const GUARD = 8; // elements checked on each side of C and after the scratch
+const SENTINEL = 1234.5;
+
+interface Case {
+  M: number; N: number; K: number;
+  transA: 0 | 1; transB: 0 | 1;
+  alpha: number; beta: number;
+  /** extra elements per row beyond the minimal leading dimension */
+  padA?: number; padB?: number; padC?: number;
+  /** C's initial contents: random values, or NaN (only meaningful with beta == 0) */
+  cInit?: 'random' | 'nan';
+  /** fill A and B with NaN (only meaningful with alpha == 0: they must not be read) */
+  nanInputs?: boolean;
+  /** floats by which A, B and C start past a 16-byte boundary (views may be 4-byte aligned) */
+  misalign?: number;
+}
+
+function runCase(r: Raw, c: Case, seed: number): void {
+  const { M, N, K, transA, transB, alpha, beta } = c;
+  const rand = rng(seed);
+  const val = () => (c.nanInputs ? NaN : rand() * 2 - 1);
+  // Stored shapes: A is M x K (K x M transposed), B is K x N (N x K transposed).
+  const [aRows, aCols] = transA ? [K, M] : [M, K];
+  const [bRows, bCols] = transB ? [N, K] : [K, N];
+  const lda = Math.max(aCols, 1) + (c.padA ?? 0);
+  const ldb = Math.max(bCols, 1) + (c.padB ?? 0);
+  const ldc = N + (c.padC ?? 0);
+  const a = Float32Array.from({ length: aRows * lda }, val);
+  const b = Float32Array.from({ length: bRows * ldb }, val);
+  const cLen = M > 0 ? (M - 1) * ldc + N : 0;
+  const off = c.misalign ?? 0;
+  const c0 = new Float32Array(off + GUARD + cLen + GUARD).fill(SENTINEL).subarray(off);
+  const isC = (i: number) => i >= 0 && i < cLen && i % ldc < N;
+  for (let i = 0; i < cLen; i++) {
+    if (isC(i)) c0[GUARD + i] = c.cInit === 'nan' ? NaN : rand() * 2 - 1;
+  }
+
+  r.reset();
+  const pa = r.f32([...new Array(off).fill(0), ...a]) + off * 4;
+  const pb = r.f32([...new Array(off).fill(0), ...b]) + off * 4;
+  const pc = r.f32(new Float32Array(c0.buffer)) + off * 4;
+  const scratchBytes = r.k.gemmScratchBytes(M, N, K) as number;
+  expect(scratchBytes % 4).toBe(0);
+  const ps = r.alloc(scratchBytes / 4 + GUARD);
+  new Float32Array(r.mod.memory.buffer, ps + scratchBytes, GUARD).fill(SENTINEL);
+
+  r.k.gemm(transA, transB, M, N, K, alpha, pa, lda, pb, ldb, beta, pc + GUARD * 4, ldc, ps);
+
+  const got = r.readF32(pc, c0.length);
+  const fa = Math.fround(alpha), fb = Math.fround(beta);
+  const at = (i: number, k: number) => (transA ? a[k * lda + i] : a[i * lda + k]);
+  const bt = (k: number, j: number) => (transB ? b[j * ldb + k] : b[k * ldb + j]);
+  const where = `${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} M=${M} N=${N} K=${K} alpha=${alpha} beta=${beta}`;
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let sum = 0, mag = 0;
+      if (alpha !== 0) {
+        for (let k = 0; k < K; k++) {
+          const p = at(i, k) * bt(k, j);
+          sum += p;
+          mag += Math.abs(p);
+        }
+      }
+      const old = c0[GUARD + i * ldc + j];
+      const ref = fa * sum + (beta === 0 ? 0 : fb * old);
+      const scale = Math.abs(fa) * mag + (beta === 0 ? 0 : Math.abs(fb * old));
+      const v = got[GUARD + i * ldc + j];
+      // f32 accumulation: error grows with the sum of |terms|, not with the result.
+      if (!(Math.abs(v - ref) <= 1e-4 * scale + 1e-30)) {
+        expect.fail(`${where}: C[${i},${j}] = ${v}, expected ${ref} (scale ${scale})`);
+      }
+    }
+  }
+  // Guards before and after C, and the gaps between rows when ldc > N, are untouched.
+  for (let i = -GUARD; i < cLen + GUARD; i++) {
+    if (!isC(i) && got[GUARD + i] !== SENTINEL) {
+      expect.fail(`${where}: wrote outside C at offset ${i} (value ${got[GUARD + i]})`);
+    }
+  }
+  const after = r.readF32(ps + scratchBytes, GUARD);
+  expect(Array.from(after), `${where}: wrote past the scratch it asked for`).toEqual(new Array(GUARD).fill(SENTINEL));
+}
+
+// [M, N, K]: tiny, odd, vector-like, exact micro-tile multiples, and shapes that cross the
+// kernel's K (256), M (128) and N (2048) cache blocks, so edge tiles and K slices occur.
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [2, 3, 1], [7, 13, 5], [33, 17, 65], [1, 37, 1], [1, 45, 19], [29, 1, 40],
+  [4, 8, 4], [8, 16, 16], [12, 24, 33], [5, 9, 300], [64, 100, 78], [260, 20, 270],
+  [131, 67, 513], [6, 2100, 9],
+];
+const FORMS: [0 | 1, 0 | 1][] = [[0, 0], [0, 1], [1, 0], [1, 1]];
+const formName = ([ta, tb]: [number, number]) => `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`;
+
+for (const relaxed of [false, true]) {
+  describe(`gemm (${relaxed ? 'relaxed SIMD' : 'SIMD'} build)`, () => {
+    let r: Raw;
+    beforeAll(async () => {
+      // Node 20 keeps relaxed SIMD behind a flag; loadKernels sets it only when it picks
+      // the build itself, not when asked for the relaxed build explicitly.
+      if (relaxed) setFlagsFromString('--experimental-wasm-relaxed-simd');
+      r = await raw(relaxed);
+      expect(r.mod.relaxed).toBe(relaxed);
+    });
+
+    for (const form of FORMS) {
+      const [transA, transB] = form;
+      it(`${formName(form)}: shapes, alpha = 1, beta = 0 over NaN`, () => {
+        SHAPES.forEach(([M, N, K], s) =>
+          runCase(r, { M, N, K, transA, transB, alpha: 1, beta: 0, cInit: 'nan' }, 100 + s));
+      });
+      it(`${formName(form)}: shapes, alpha and beta general, padded strides, unaligned`, () => {
+        SHAPES.forEach(([M, N, K], s) =>
+          runCase(r, { M, N, K, transA, transB, alpha: -0.75, beta: 1.5, padA: 3, padB: 5, padC: 7, misalign: 1 + (s % 3) }, 200 + s));
+      });
+      it(`${formName(form)}: beta = 1 accumulates`, () => {
+        for (const [M, N, K] of [[7, 13, 5], [33, 17, 300], [9, 30, 1]] as const) {
+          runCase(r, { M, N, K, transA, transB, alpha: 1, beta: 1, padC: 1 }, 300 + M);
+          runCase(r, { M, N, K, transA, transB, alpha: 2, beta: 1 }, 400 + M);
+        }
+      });
+      it(`${formName(form)}: K = 0 gives beta * C`, () => {
+        for (const beta of [0, 1, 0.5]) {
+          runCase(r, { M: 9, N: 11, K: 0, transA, transB, alpha: 1, beta, padC: 2, cInit: beta === 0 ? 'nan' : 'random' }, 500);
+        }
+      });
+      it(`${formName(form)}: alpha = 0 reads neither A nor B`, () => {
+        runCase(r, { M: 10, N: 9, K: 7, transA, transB, alpha: 0, beta: 0.5, nanInputs: true }, 600);
+        runCase(r, { M: 10, N: 9, K: 7, transA, transB, alpha: 0, beta: 0, nanInputs: true, cInit: 'nan' }, 601);
+      });
+    }
+
+    it('empty M or N writes nothing', () => {
+      runCase(r, { M: 0, N: 5, K: 3, transA: 0, transB: 0, alpha: 1, beta: 0 }, 700);
+      runCase(r, { M: 5, N: 0, K: 3, transA: 1, transB: 1, alpha: 1, beta: 0 }, 701);
+    });
+
+    it('deep K = 512 in NN, NT, TN', () => {
+      for (const [transA, transB] of [[0, 0], [0, 1], [1, 0]] as const) {
+        runCase(r, { M: 200, N: 184, K: 512, transA, transB, alpha: 1, beta: 0.25 }, 800);
+      }
+    });
+  });
+}
