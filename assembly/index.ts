@@ -5,3 +5,4 @@ export { heapBase } from './util';
 export * from './gemm';
 export * from './elementwise';
 export * from './reduce';
+export * from './optim';

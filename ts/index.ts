@@ -10,6 +10,7 @@ export { setSeed } from './random.js';
 export { tidy, keep } from './scope.js';
 export { memory } from './memory.js';
 export { devices } from './device/index.js';
+export { simdLevel } from './device/cpu.js';
 
 export { grad, gradloss } from './autograd/grad.js';
 export { gradcheck, gradcheckWith } from './autograd/gradcheck.js';
@@ -22,3 +23,8 @@ export { logsumexp, logp, softmax } from './ops/softmax.js';
 export { reshape, mat, transpose, copy, float32 } from './ops/layout.js';
 export { matmul } from './ops/matmul.js';
 export { nll, accuracy, pick } from './ops/loss.js';
+export * from './optim/index.js';
+
+export * from './data/index.js';
+export { minibatch, Batches } from './data/minibatch.js';
+export type { MinibatchOptions } from './data/minibatch.js';

@@ -20,3 +20,8 @@ const choice = envFlag('KNET_WASM');
 export const cpuDevice = new WasmDevice(
   await loadKernels({ relaxed: choice === 'simd' ? false : choice === 'relaxed' ? true : undefined }),
 );
+
+/** Which kernel build the cpu device runs: 'relaxed-simd' (FMA) or 'simd'. */
+export function simdLevel(): 'relaxed-simd' | 'simd' {
+  return cpuDevice.relaxed ? 'relaxed-simd' : 'simd';
+}

@@ -26,6 +26,8 @@ export enum BinaryOp {
 }
 export enum ReduceOp { sum = 0, max, min, sumabs2, sumabs }
 export enum SoftmaxOp { logsumexp = 0, softmax, logsoftmax }
+/** Optimizer kernels (assembly/optim.ts); the formulas are in docs/kernels.md. */
+export enum OptimKind { sgd = 0, momentum, nesterov, adagrad, adadelta, rmsprop, adam }
 
 /** A broadcast plan: output shape and per-input strides (0 on broadcast axes). */
 export interface Broadcast { shape: number[]; astrides: number[]; bstrides: number[] }
@@ -58,4 +60,8 @@ export interface Device {
   /** out[o,i] = x[o, labels[o,i], i]; returns -1 or the flat index of a bad label. */
   pick(x: Tensor, labels: Tensor, out: Tensor, outer: number, r: number, inner: number): number;
   unpick(g: Tensor, labels: Tensor, dx: Tensor, outer: number, r: number, inner: number): number;
+  /** One in-place optimizer step on w and its state s1, s2 (null where the kind has none),
+   *  reading g; hyper = [lr, gclip, a, b, eps, c1, c2] as in docs/kernels.md (optim.ts). */
+  optimStep(kind: OptimKind, w: Tensor, g: Tensor, s1: Tensor | null, s2: Tensor | null,
+            hyper: readonly number[]): void;
 }

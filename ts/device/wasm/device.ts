@@ -4,8 +4,8 @@
 
 import type { Tensor } from '../../tensor.js';
 import {
-  type Broadcast, BinaryOp, type Device, type MemoryInfo, ReduceOp, SoftmaxOp, type Storage,
-  UnaryOp,
+  type Broadcast, BinaryOp, type Device, type MemoryInfo, type OptimKind, ReduceOp, SoftmaxOp,
+  type Storage, UnaryOp,
 } from '../device.js';
 import { FreeLists, sizeClass } from '../pool.js';
 import { MAX_PAGES, PAGE, type KernelExports, type WasmModule } from './module.js';
@@ -138,6 +138,12 @@ export class WasmDevice implements Device {
   }
   unpick(g: Tensor, labels: Tensor, dx: Tensor, outer: number, r: number, inner: number): number {
     return this.k.unpick(this.ptr(g), this.ptr(labels), this.ptr(dx), outer, r, inner) as number;
+  }
+  optimStep(kind: OptimKind, w: Tensor, g: Tensor, s1: Tensor | null, s2: Tensor | null,
+            hyper: readonly number[]): void {
+    const [lr, gclip, a, b, eps, c1, c2] = hyper;
+    this.k.optimStep(kind, this.ptr(w), this.ptr(g), s1 ? this.ptr(s1) : 0, s2 ? this.ptr(s2) : 0,
+      w.size, lr, gclip, a, b, eps, c1, c2);
   }
 }
 
