@@ -91,7 +91,7 @@ function backward(tape: Tape, loss: Tensor): Map<Node, Tensor> {
     const node = tape.nodes[i];
     const g = grads.get(node);
     if (!g || !node.vjp) continue;
-    const gs = node.vjp(g);
+    const gs = node.vjp(g, node.parents.map((p) => p !== null));
     node.parents.forEach((p, j) => {
       const gj = gs[j];
       if (!p || !gj) return;

@@ -10,8 +10,11 @@
 
 import type { Tensor } from '../tensor.js';
 
-/** Maps the incoming gradient to one gradient per input (null where none flows). */
-export type Vjp = (g: Tensor) => (Tensor | null)[];
+/**
+ * Maps the incoming gradient to one gradient per input (null where none flows).
+ * `needs[i]` is false for inputs off the tape, so a vjp may skip their work.
+ */
+export type Vjp = (g: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
 
 export class Node {
   constructor(

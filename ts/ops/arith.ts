@@ -11,7 +11,7 @@ import { neg, unaryOp } from './unary.js';
 
 type Operand = Tensor | number;
 /** vjp of out = f(a, b): gradients for a and b (before un-broadcasting). */
-type BinaryVjp = (g: Tensor, a: Operand, b: Operand, out: Tensor) => [Tensor | null, Tensor | null];
+type BinaryVjp = (g: Tensor, a: Operand, b: Operand, out: Tensor, needs: readonly boolean[]) => [Tensor | null, Tensor | null];
 
 const noSecond = (name: string): BinaryVjp => () => {
   throw new Error(`knet grad: the derivative of ${name} is not implemented (it is itself a gradient rule; higher-order gradients through it are not supported yet)`);
@@ -19,9 +19,9 @@ const noSecond = (name: string): BinaryVjp => () => {
 
 const binaries: Record<string, { code: BinaryOp; vjp: BinaryVjp }> = {
   add: { code: BinaryOp.add, vjp: (g) => [g, g] },
-  sub: { code: BinaryOp.sub, vjp: (g) => [g, neg(g)] },
-  mul: { code: BinaryOp.mul, vjp: (g, a, b) => [mul(g, b), mul(g, a)] },
-  div: { code: BinaryOp.div, vjp: (g, a, b, y) => [div(g, b), neg(mul(g, div(y, b)))] },
+  sub: { code: BinaryOp.sub, vjp: (g, a, b, y, [, nb]) => [g, nb ? neg(g) : null] },
+  mul: { code: BinaryOp.mul, vjp: (g, a, b, y, [na, nb]) => [na ? mul(g, b) : null, nb ? mul(g, a) : null] },
+  div: { code: BinaryOp.div, vjp: (g, a, b, y, [na, nb]) => [na ? div(g, b) : null, nb ? neg(mul(g, div(y, b))) : null] },
   pow: {
     code: BinaryOp.pow,
     vjp: (g, a, b, y) => [
@@ -69,8 +69,8 @@ function kernel(name: string, code: BinaryOp, a: Operand, b: Operand): Tensor {
 export function binaryOp(name: keyof typeof binaries, a: Operand, b: Operand): Tensor {
   const { code, vjp } = binaries[name];
   const out = kernel(name, code, a, b);
-  return record(out, [a, b], (g) => {
-    const [ga, gb] = vjp(g, a, b, out);
+  return record(out, [a, b], (g, needs) => {
+    const [ga, gb] = vjp(g, a, b, out, needs);
     return [
       ga && a instanceof Tensor ? sumTo(ga, a.shape) : null,
       gb && b instanceof Tensor ? sumTo(gb, b.shape) : null,

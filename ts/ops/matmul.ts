@@ -24,10 +24,11 @@ export function matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = fa
   }
   const out = empty([M, N], 'float32', dev);
   if (out.size) dev.matmul(transposeA, transposeB, a, b, out, M, N, Ka, 1, 0);
-  return record(out, [a, b], (g) => {
-    if (!transposeA && !transposeB) return [matmul(g, b, false, true), matmul(a, g, true, false)];
-    if (!transposeA && transposeB) return [matmul(g, b, false, false), matmul(g, a, true, false)];
-    if (transposeA && !transposeB) return [matmul(b, g, false, true), matmul(a, g, false, false)];
-    return [matmul(b, g, true, true), matmul(g, a, true, true)];
+  // Only the gradients that flow somewhere are computed (not dx of a network's input).
+  return record(out, [a, b], (g, [needA, needB]) => {
+    if (!transposeA && !transposeB) return [needA ? matmul(g, b, false, true) : null, needB ? matmul(a, g, true, false) : null];
+    if (!transposeA && transposeB) return [needA ? matmul(g, b, false, false) : null, needB ? matmul(g, a, true, false) : null];
+    if (transposeA && !transposeB) return [needA ? matmul(b, g, false, true) : null, needB ? matmul(a, g, false, false) : null];
+    return [needA ? matmul(b, g, true, true) : null, needB ? matmul(g, a, true, true) : null];
   });
 }
