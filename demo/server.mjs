@@ -1,0 +1,46 @@
+// A static file server for the demo and the browser tests, on 127.0.0.1 only.
+// It sends COOP/COEP so pages are cross-origin isolated (SharedArrayBuffer, threads).
+// Usage: node demo/server.mjs [port]   (0 or none: a free port, printed on stdout)
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const types = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm', '.wgsl': 'text/plain; charset=utf-8', '.json': 'application/json',
+  '.css': 'text/css', '.gz': 'application/gzip', '.png': 'image/png', '.txt': 'text/plain; charset=utf-8',
+  '.data': 'text/plain', '.svg': 'image/svg+xml',
+};
+
+export function serve(port = 0) {
+  const server = createServer(async (req, res) => {
+    const headers = {
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Cache-Control': 'no-store',
+    };
+    try {
+      let path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      if (path === '/') path = '/demo/index.html';
+      const file = normalize(join(root, path));
+      if (!file.startsWith(root.endsWith(sep) ? root : root + sep)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
+      if ((await stat(file)).isDirectory()) throw Object.assign(new Error('dir'), { code: 'ENOENT' });
+      const body = await readFile(file);
+      res.writeHead(200, { ...headers, 'Content-Type': types[extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404, headers);
+      res.end('not found');
+    }
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const server = await serve(Number(process.argv[2] ?? 8080));
+  const { port } = server.address();
+  console.log(`knet demo: http://127.0.0.1:${port}/`);
+}

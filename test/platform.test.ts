@@ -1,0 +1,64 @@
+// The built package in every runtime: Node, Deno (the npm `deno` binary) and Chromium
+// (Debian's, driven by playwright-core). Each trains a few softmax steps and the loss falls.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo, Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM = '/usr/bin/chromium';
+const deno = 'node_modules/.bin/deno';
+
+function parse(out: string) { return JSON.parse(out.trim().split('\n').at(-1)!); }
+
+describe('runtimes', () => {
+  it('node imports dist/ and trains', () => {
+    const r = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs'], { encoding: 'utf8' }));
+    expect(r.falls).toBe(true);
+  });
+
+  it.skipIf(!existsSync(deno))('deno imports dist/ and trains, with the same numbers as node', () => {
+    const r = parse(execFileSync(deno, ['run', '--allow-read', '--allow-env', 'test/platform/smoke.mjs'], { encoding: 'utf8' }));
+    const n = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs'], { encoding: 'utf8' }));
+    expect(r.falls).toBe(true);
+    expect(r.last).toBe(n.last);
+  });
+
+  describe.skipIf(!existsSync(CHROMIUM))('chromium', () => {
+    let server: Server;
+    let base = '';
+    beforeAll(async () => {
+      const { serve } = await import('../demo/server.mjs');
+      server = await serve(0);
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+    async function page(flags: string[], shot: string) {
+      const { chromium } = await import('playwright-core');
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM, headless: true,
+        args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', ...flags],
+      });
+      try {
+        const p = await browser.newPage();
+        const errors: string[] = [];
+        p.on('pageerror', (e) => errors.push(String(e)));
+        await p.goto(`${base}/test/platform/page.html`);
+        await p.waitForFunction(() => (window as any).result, null, { timeout: 60_000 });
+        const r = await p.evaluate(() => (window as any).result);
+        mkdirSync('test-results', { recursive: true });
+        await p.screenshot({ path: `test-results/${shot}.png` });
+        return { ...r, errors };
+      } finally { await browser.close(); }
+    }
+
+    it('without flags: navigator.gpu but no adapter, trains on WebAssembly', async () => {
+      const r = await page([], 'browser-wasm');
+      expect(r.error).toBeUndefined();
+      expect(r.adapter).toBe(false);
+      expect(r.isolated).toBe(true);
+      expect(r.falls).toBe(true);
+      expect(r.simd).toBe('relaxed-simd');
+    });
+  });
+});
