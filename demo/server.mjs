@@ -24,7 +24,8 @@ export function serve(port = 0) {
     };
     try {
       let path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-      if (path === '/') path = '/demo/index.html';
+      if (path === '/') { res.writeHead(302, { ...headers, Location: '/demo/' }); res.end(); return; }
+      if (path.endsWith('/')) path += 'index.html';
       const file = normalize(join(root, path));
       if (!file.startsWith(root.endsWith(sep) ? root : root + sep)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
       if ((await stat(file)).isDirectory()) throw Object.assign(new Error('dir'), { code: 'ENOENT' });
