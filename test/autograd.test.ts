@@ -156,3 +156,13 @@ describe('the seed ports line by line', () => {
     expect(a.matmul(a, false, true).toArray()).toEqual([[5, 11], [11, 25]]);
   });
 });
+
+describe('copy', () => {
+  it('copies int32 bit-exactly, including values that are NaN patterns as float32', () => {
+    const v = Int32Array.of(0, -1, 2147483647, -2147483648, 0x7fa00000, 0x7f800001, 5, 6, 7);
+    const x = K.tensor(v, [9]);
+    const y = K.copy(x);
+    expect(y.dtype).toBe('int32');
+    expect(Array.from(y.dataSync())).toEqual(Array.from(v));
+  });
+});

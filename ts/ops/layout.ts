@@ -53,8 +53,9 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 export function copy(x: Tensor): Tensor {
   arg('copy', x, 'x', null);
   if (x.dtype === 'int32') {
+    // a strided copy moves raw 32-bit words, so it serves int32 on every device
     const y = empty(x.shape, 'int32', x.device);
-    x.device.write(y, x.dataSync());
+    if (y.size) x.device.stridedCopy(x, y, stridesOf(x.shape));
     return y;
   }
   return unaryOp('copy', x);
