@@ -1,0 +1,209 @@
+// conv4 against a float64 direct convolution (forward, and both gradients in full through
+// the adjoint), gradcheck, gradients of gradients, bad input, and the seed's LeNet.
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import * as K from '../ts/index.js';
+import type { Tensor } from '../ts/index.js';
+import { cpuDevice } from '../ts/device/cpu.js';
+import * as R from './helpers/ref.js';
+import { raw } from './helpers/raw.js';
+
+type Pair = number | [number, number];
+interface Case { name: string; x: number[]; w: number[]; opts: { padding?: Pair; stride?: Pair; dilation?: Pair; mode?: number } }
+
+const pairOf = (v: Pair | undefined, d: number): [number, number] => v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
+
+/**
+ * Direct float64 convolution y = conv4(w, x) and, for L = sum(y .* r), dL/dw and dL/dx:
+ * every product w[o,c,i,j] * x[n,c,r,q] contributes r[n,o,ho,wo] times the other factor.
+ */
+function convRef(w: R.Arr, x: R.Arr, opts: Case['opts'], r?: R.Arr) {
+  const [N, C, H, W] = x.shape, [O, , kh, kw] = w.shape;
+  const [ph, pw] = pairOf(opts.padding, 0), [sh, sw] = pairOf(opts.stride, 1), [dh, dw] = pairOf(opts.dilation, 1);
+  const flip = opts.mode === 1;
+  const Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  const y = new Float64Array(N * O * Ho * Wo), gw = new Float64Array(w.data.length), gx = new Float64Array(x.data.length);
+  for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) for (let ho = 0; ho < Ho; ho++) for (let wo = 0; wo < Wo; wo++) {
+    const yi = ((n * O + o) * Ho + ho) * Wo + wo;
+    let s = 0;
+    for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+      const rr = ho * sh - ph + (flip ? kh - 1 - i : i) * dh, q = wo * sw - pw + (flip ? kw - 1 - j : j) * dw;
+      if (rr < 0 || rr >= H || q < 0 || q >= W) continue;
+      const wi = ((o * C + c) * kh + i) * kw + j, xi = ((n * C + c) * H + rr) * W + q;
+      s += w.data[wi] * x.data[xi];
+      if (r) { gw[wi] += r.data[yi] * x.data[xi]; gx[xi] += r.data[yi] * w.data[wi]; }
+    }
+    y[yi] = s;
+  }
+  return { y: { data: y, shape: [N, O, Ho, Wo] }, gw, gx };
+}
+
+/** max |a - e| relative to the largest |e| (sums of many terms cancel; this is the scale that matters). */
+function relErr(a: ArrayLike<number>, e: ArrayLike<number>): number {
+  let d = 0, s = 0;
+  for (let i = 0; i < e.length; i++) { d = Math.max(d, Math.abs(a[i] - e[i])); s = Math.max(s, Math.abs(e[i])); }
+  return a.length === e.length ? d / Math.max(s, 1e-30) : Infinity;
+}
+
+const cases: Case[] = [
+  { name: 'plain 3x2 filter', x: [2, 3, 7, 6], w: [4, 3, 3, 2], opts: {} },
+  { name: 'padding 1', x: [2, 3, 7, 6], w: [4, 3, 3, 3], opts: { padding: 1 } },
+  { name: 'padding 2', x: [2, 2, 6, 5], w: [3, 2, 3, 3], opts: { padding: 2 } },
+  { name: 'stride 2', x: [2, 3, 9, 8], w: [4, 3, 3, 3], opts: { stride: 2 } },
+  { name: 'stride 3, padding 1', x: [2, 3, 10, 11], w: [2, 3, 4, 3], opts: { stride: 3, padding: 1 } },
+  { name: 'dilation 2', x: [2, 3, 9, 9], w: [4, 3, 3, 3], opts: { dilation: 2 } },
+  { name: 'dilation 2, padding 2, stride 2', x: [1, 2, 9, 10], w: [3, 2, 3, 2], opts: { dilation: 2, padding: 2, stride: 2 } },
+  { name: 'mode 1 (convolution)', x: [2, 3, 7, 6], w: [4, 3, 3, 2], opts: { mode: 1 } },
+  { name: 'mode 1, padding 1, stride 2, dilation 2', x: [2, 3, 11, 9], w: [3, 3, 3, 3], opts: { mode: 1, padding: 1, stride: 2, dilation: 2 } },
+  { name: 'per-axis pairs', x: [2, 3, 8, 13], w: [3, 3, 3, 4], opts: { padding: [2, 0], stride: [1, 3], dilation: [2, 1] } },
+  { name: 'odd sizes, mode 1', x: [3, 5, 11, 13], w: [7, 5, 5, 3], opts: { stride: 2, padding: 2, mode: 1 } },
+  { name: 'batch 1, many channels', x: [1, 32, 5, 5], w: [16, 32, 3, 3], opts: { padding: 1 } },
+  { name: 'filter as large as the input', x: [2, 3, 5, 5], w: [4, 3, 5, 5], opts: {} },
+  { name: 'filter larger than the input, padded', x: [1, 2, 3, 3], w: [2, 2, 5, 5], opts: { padding: 2 } },
+  { name: '1x1 filter (no im2col)', x: [2, 8, 5, 7], w: [6, 8, 1, 1], opts: {} },
+  { name: '1x1 filter, stride 2', x: [2, 4, 5, 7], w: [3, 4, 1, 1], opts: { stride: 2 } },
+  { name: 'one output channel, one input channel', x: [4, 1, 6, 6], w: [1, 1, 2, 2], opts: {} },
+  { name: 'LeNet layer 2 shape', x: [2, 20, 12, 12], w: [50, 20, 5, 5], opts: {} },
+  // The kernels block their products (assembly/im2col.ts): pixels in blocks of 256, taps
+  // and output channels in blocks of 256 (depth) or 512 (filter gradient's taps).
+  { name: 'large image (pixel blocks)', x: [2, 8, 40, 300], w: [3, 8, 3, 3], opts: { padding: 1 } },
+  { name: 'large image, stride 2 and dilation', x: [1, 16, 23, 600], w: [2, 16, 5, 5], opts: { stride: [2, 1], dilation: [1, 2], padding: [0, 3] } },
+  { name: 'filter-gradient depth blocks spanning images', x: [5, 3, 12, 12], w: [4, 3, 3, 3], opts: {} },
+  { name: '600 taps (tap chunks)', x: [2, 24, 7, 7], w: [3, 24, 5, 5], opts: { padding: 1 } },
+  { name: '260 output channels (depth blocks of the data gradient)', x: [2, 2, 6, 6], w: [260, 2, 2, 2], opts: { stride: 2 } },
+];
+
+describe('conv4 against a float64 direct convolution', () => {
+  cases.forEach((c, k) => it(c.name, () => {
+    const rnd = R.rng(100 + k);
+    const x = rnd.uniform(c.x), w = rnd.uniform(c.w);
+    const probe = convRef(w, x, c.opts);
+    const r = rnd.uniform(probe.y.shape);
+    const ref = convRef(w, x, c.opts, r);
+    const [tw, tx, tr] = [w, x, r].map((a) => K.tensor(Float32Array.from(a.data), a.shape));
+    const y = K.conv4(tw, tx, c.opts);
+    expect(y.shape).toEqual(ref.y.shape);
+    expect(relErr(y.dataSync(), ref.y.data)).toBeLessThan(1e-5);
+    const [gw, gx] = K.grad((p: Tensor[]) => K.sum(K.mul(K.conv4(p[0], p[1], c.opts), tr)))([tw, tx]);
+    expect(relErr(gw.dataSync(), ref.gw)).toBeLessThan(1e-5);
+    expect(relErr(gx.dataSync(), ref.gx)).toBeLessThan(1e-5);
+    for (const t of [tw, tx, tr, y, gw, gx]) t.dispose();
+  }));
+});
+
+describe('conv4 gradcheck', () => {
+  cases.filter((c) => R.size(c.x) <= 2000).forEach((c, k) => it(c.name, () => {
+    const rnd = R.rng(300 + k);
+    const x = K.tensor(Float32Array.from(rnd.uniform(c.x).data), c.x), w = K.tensor(Float32Array.from(rnd.uniform(c.w).data), c.w);
+    const y = K.conv4(w, x, c.opts);
+    const r = K.tensor(Float32Array.from(rnd.uniform([...y.shape]).data), y.shape);
+    const res = K.gradcheck((p: Tensor[]) => K.sum(K.mul(K.conv4(p[0], p[1], c.opts), r)), [w, x]);
+    expect(res.maxError, JSON.stringify(res.worst)).toBeLessThan(2e-2);
+    for (const t of [x, w, y, r]) t.dispose();
+  }));
+
+  it('gradients of gradients (each kernel\'s vjp is made of the other two)', () => {
+    const rnd = R.rng(9);
+    const opts = { padding: 1, stride: 2, mode: 1 };
+    const x = K.tensor(Float32Array.from(rnd.uniform([2, 3, 7, 6], -0.5, 0.5).data), [2, 3, 7, 6]);
+    const w = K.tensor(Float32Array.from(rnd.uniform([4, 3, 3, 3], -0.5, 0.5).data), [4, 3, 3, 3]);
+    // inner's gradients are filter(x, 2y) and data(w, 2y) with y = conv4(w, x); outer
+    // differentiates both kernels with respect to both of their inputs.
+    const inner = (p: Tensor[]) => K.sumabs2(K.conv4(p[0], p[1], opts));
+    const outer = (p: Tensor[]) => {
+      const [gw, gx] = K.grad(inner)(p);
+      return K.add(K.sumabs2(gw), K.sumabs2(gx));
+    };
+    const res = K.gradcheckWith({ samples: 8, eps: 1e-3 })(outer, [w, x]);
+    expect(res.maxError, JSON.stringify(res.worst)).toBeLessThan(2e-2);
+    for (const t of [x, w]) t.dispose();
+  });
+});
+
+describe('im2col and col2im kernels', () => {
+  it('im2col gives the columns of the header formula; col2im is its adjoint', async () => {
+    const k = await raw();
+    // [N, C, H, W, O, kh, kw, Ho, Wo, ph, pw, sh, sw, dh, dw, flip]
+    const [C, H, W, kh, kw, ph, pw, sh, sw, dh, dw] = [2, 7, 6, 3, 2, 1, 2, 2, 1, 2, 1];
+    const Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    for (const flip of [0, 1]) {
+      const meta = k.i32([1, C, H, W, 1, kh, kw, Ho, Wo, ph, pw, sh, sw, dh, dw, flip]);
+      const rnd = R.rng(5 + flip);
+      const xs = rnd.uniform([C * H * W]).data, cs = rnd.uniform([C * kh * kw * Ho * Wo]).data;
+      const x = k.f32(xs), col = k.alloc(cs.length), c = k.f32(cs), back = k.alloc(xs.length);
+      k.k.im2col(x, col, meta);
+      k.k.col2im(c, back, meta);
+      const got = k.readF32(col, cs.length), adj = k.readF32(back, xs.length);
+      let dot1 = 0, dot2 = 0;
+      for (let t = 0; t < C * kh * kw; t++) for (let p = 0; p < Ho * Wo; p++) {
+        const ch = Math.floor(t / (kh * kw)), i = Math.floor(t / kw) % kh, j = t % kw;
+        const ii = flip ? kh - 1 - i : i, jj = flip ? kw - 1 - j : j;
+        const r = Math.floor(p / Wo) * sh - ph + ii * dh, q = (p % Wo) * sw - pw + jj * dw;
+        const want = r < 0 || r >= H || q < 0 || q >= W ? 0 : Math.fround(xs[(ch * H + r) * W + q]);
+        expect(got[t * Ho * Wo + p]).toBe(want);
+        dot1 += want * cs[t * Ho * Wo + p];
+      }
+      for (let i = 0; i < xs.length; i++) dot2 += adj[i] * xs[i];
+      expect(Math.abs(dot1 - dot2)).toBeLessThan(1e-4 * Math.abs(dot1) + 1e-5);
+    }
+  });
+});
+
+describe('conv4 bad input', () => {
+  const x = K.zeros([2, 3, 8, 8]), w = K.zeros([4, 3, 3, 3]);
+  const bad: [string, () => unknown, RegExp][] = [
+    ['channel mismatch', () => K.conv4(K.zeros([4, 2, 3, 3]), x), /knet conv4: x has 3 channels but w expects 2: x \[2,3,8,8\].*w \[4,2,3,3\]/],
+    ['3-D x', () => K.conv4(w, K.zeros([3, 8, 8])), /knet conv4: x must be 4-D \[N, C, H, W\].*\[3,8,8\]/],
+    ['2-D w', () => K.conv4(K.zeros([4, 27]), x), /knet conv4: w must be 4-D \[O, C, kh, kw\].*\[4,27\]/],
+    ['5-D x', () => K.conv4(w, K.zeros([1, 2, 3, 8, 8])), /not supported yet/],
+    ['filter larger than the input', () => K.conv4(K.zeros([4, 3, 9, 3]), x), /knet conv4: the output would be empty.*\[4,3,9,3\].*8 x 8/],
+    ['dilated filter larger than the input', () => K.conv4(w, x, { dilation: 4 }), /dilated to 9 x 9/],
+    ['unknown option', () => K.conv4(w, x, { pad: 1 } as any), /knet conv4: unknown option 'pad' \(known: padding, stride, dilation, mode\)/],
+    ['stride 0', () => K.conv4(w, x, { stride: 0 }), /knet conv4: stride must be an integer >= 1/],
+    ['negative padding', () => K.conv4(w, x, { padding: -1 }), /knet conv4: padding must be an integer >= 0/],
+    ['a triple', () => K.conv4(w, x, { padding: [1, 1, 1] as any }), /padding must be .* pair \[h, w\]/],
+    ['fractional dilation', () => K.conv4(w, x, { dilation: 1.5 }), /dilation must be an integer/],
+    ['mode 2', () => K.conv4(w, x, { mode: 2 }), /knet conv4: mode must be 0 \(cross-correlation\) or 1 \(convolution\)/],
+    ['int32 x', () => K.conv4(w, K.tensor(new Int32Array(2 * 3 * 8 * 8), [2, 3, 8, 8])), /knet conv4: x must be float32/],
+    ['not a tensor', () => K.conv4(w, [1, 2, 3] as any), /knet conv4: x must be a Tensor/],
+  ];
+  for (const [name, f, msg] of bad) it(name, () => expect(f).toThrow(msg));
+
+  it('a device without the kernel says so', () => {
+    // a stand-in device: the cpu device's memory, but no conv4 kernels
+    const fake = Object.create(cpuDevice, { name: { value: 'gpu' }, conv4: { value: undefined } });
+    const fx = K.zeros([1, 1, 4, 4], { device: fake }), fw = K.zeros([1, 1, 2, 2], { device: fake });
+    expect(() => K.conv4(fw, fx)).toThrow("knet conv4: not implemented on the 'gpu' device yet");
+  });
+});
+
+describe('training', () => {
+  it('a loop with conv4, pool and dropout keeps live bytes flat', () => {
+    K.setSeed(11);
+    const x = K.rand([16, 1, 12, 12]), y = K.tensor(Int32Array.from({ length: 16 }, (_, i) => i % 10), [16]);
+    const w = [K.mul(K.randn(6, 1, 3, 3), 0.3), K.zeros(1, 6, 1, 1), K.mul(K.randn(10, 216), 0.1), K.zeros(10, 1)];
+    const predict = (w: Tensor[], x: Tensor) => {
+      const h = K.dropout(K.pool(K.relu(K.add(K.conv4(w[0], x, { padding: 1 }), w[1])), { window: 3, padding: 1, stride: 2, mode: 2 }), 0.2);
+      return K.add(K.matmul(w[2], K.mat(h), false, true), w[3]);
+    };
+    const lossgrad = K.gradloss((w: Tensor[], x: Tensor, y: Tensor) => K.nll(predict(w, x), y));
+    const opts = K.optimizers(w, K.Sgd, { lr: 0.1 });
+    const live: number[] = [], losses: number[] = [];
+    for (let step = 0; step < 30; step++) {
+      const [g, l] = lossgrad(w, x, y);
+      K.update(w, g, opts);
+      losses.push(l.item());
+      l.dispose();
+      if (step >= 10) live.push(K.memory().cpu!.live);
+    }
+    expect(new Set(live).size).toBe(1);
+    expect(losses[29]).toBeLessThan(losses[0]);
+  });
+
+  it('LeNet (examples/lenet.ts) reaches 97% test accuracy after one epoch on MNIST, on the cpu device', () => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'examples/lenet.ts', '--epochs', '1'],
+      { encoding: 'utf8', timeout: 600_000 });
+    const tst = Number([...out.matchAll(/tst (\d\.\d+)/g)].at(-1)![1]);
+    expect(tst).toBeGreaterThanOrEqual(0.97);
+  }, 600_000);
+});
