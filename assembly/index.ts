@@ -6,3 +6,8 @@ export * from './gemm';
 export * from './elementwise';
 export * from './reduce';
 export * from './optim';
+export * from './gather';
+export * from './lstm';
+export * from './im2col';
+export * from './pool';
+export * from './dropout';

@@ -1,24 +1,30 @@
 // The seed's softmax and MLP models on MNIST (or Fashion-MNIST), trained with minibatches.
 // Run: npx tsx examples/mnist.ts --model mlp --epochs 10 [--batch 100] [--lr 0.5]
 //      [--optimizer sgd|momentum|nesterov|adam|adagrad|adadelta|rmsprop] [--data mnist|fashion]
+//      [--device cpu|gpu]
+// On the gpu, parameters and batches live there; the loss and the hit counts are added up
+// on the device and read back once per epoch, not once per batch.
 import * as K from '../ts/index.js';
 import type { Tensor } from '../ts/index.js';
 import { parseArgs, progress } from './args.js';
 
-const args = parseArgs({ model: 'mlp', epochs: 10, batch: 100, lr: 0.5, optimizer: 'sgd', data: 'mnist', seed: 1, hidden: 64 });
+const args = parseArgs({ model: 'mlp', epochs: 10, batch: 100, lr: 0.5, optimizer: 'sgd', data: 'mnist', seed: 1, hidden: 64, device: 'cpu' });
 const optimizerKinds: Record<string, any> = {
   sgd: K.Sgd, momentum: K.Momentum, nesterov: K.Nesterov, adam: K.Adam, adagrad: K.Adagrad, adadelta: K.Adadelta, rmsprop: K.Rmsprop,
 };
 if (!optimizerKinds[args.optimizer]) throw new Error(`--optimizer must be one of ${Object.keys(optimizerKinds).join(', ')}`);
 if (args.model !== 'softmax' && args.model !== 'mlp') throw new Error('--model must be softmax or mlp');
+if (args.device !== 'cpu' && args.device !== 'gpu') throw new Error('--device must be cpu or gpu');
+const device = args.device as K.DeviceName;
+const where = device === 'gpu' ? `gpu (${(await K.initGpu()).description || 'WebGPU'})` : `cpu (${K.simdLevel()})`;
 K.setSeed(args.seed);
 
 const data = args.data === 'fashion' ? await K.fashionMnist() : await K.mnist();
 // The seed's layout: one example per column, x is [784, N].
 const columns = (x: Float32Array, n: number) => K.tidy(() => K.transpose(K.tensor(x, [n, 784])));
 const xtrn = columns(data.xtrn, 60000), xtst = columns(data.xtst, 10000);
-const dtrn = K.minibatch(xtrn, { data: data.ytrn, shape: [60000] }, args.batch, { shuffle: true });
-const dtst = K.minibatch(xtst, { data: data.ytst, shape: [10000] }, args.batch);
+const dtrn = K.minibatch(xtrn, { data: data.ytrn, shape: [60000] }, args.batch, { shuffle: true, device });
+const dtst = K.minibatch(xtst, { data: data.ytst, shape: [10000] }, args.batch, { device });
 xtrn.dispose(); xtst.dispose();
 
 // predict(w,x): for i=1:2:length(w)-2; x = max(0, w[i]*x .+ w[i+1]); end; w[end-1]*x .+ w[end]
@@ -29,35 +35,46 @@ function predict(w: Tensor[], x: Tensor): Tensor {
 const loss = (w: Tensor[], x: Tensor, y: Tensor) => K.nll(predict(w, x), y);
 const lossgrad = K.gradloss(loss);
 
-const uniform = (...shape: number[]) => K.tidy(() => K.sub(K.mul(K.rand(shape), 0.2), 0.1)); // -0.1+0.2*rand
+const uniform = (...shape: number[]) => K.tidy(() => K.sub(K.mul(K.rand(shape, { device }), 0.2), 0.1)); // -0.1+0.2*rand
 const sizes = args.model === 'mlp' ? [784, args.hidden, 10] : [784, 10];
 const w: Tensor[] = [];
-for (let i = 1; i < sizes.length; i++) w.push(uniform(sizes[i], sizes[i - 1]), K.zeros(sizes[i], 1));
+for (let i = 1; i < sizes.length; i++) w.push(uniform(sizes[i], sizes[i - 1]), K.zeros(sizes[i], 1, { device }));
 const opts = K.optimizers(w, optimizerKinds[args.optimizer], { lr: args.lr });
 
-function accuracy(w: Tensor[], data: K.Batches): number {
-  let hits = 0, n = 0;
+/** Adds `more` to the running total `sum` on the device, freeing both inputs. */
+function accumulate(sum: Tensor, more: Tensor): Tensor {
+  const t = K.add(sum, more);
+  sum.dispose(); more.dispose();
+  return t;
+}
+
+/** Fraction classified correctly: hits counted on the device, one readback. */
+async function accuracy(w: Tensor[], data: K.Batches): Promise<number> {
+  let hits = K.zeros([], { device }), n = 0;
   for (const [x, y] of data) {
-    K.tidy(() => { hits += K.accuracy(predict(w, x), y) * y.size; });
+    hits = accumulate(hits, K.tidy(() => K.hits(predict(w, x), y)));
     n += y.size;
   }
-  return hits / n;
+  const total = await hits.itemAsync();
+  hits.dispose();
+  return total / n;
 }
 
 console.log(`${args.model} on ${args.data}: ${sizes.join('-')}, ${args.optimizer} lr=${args.lr}, batch ${args.batch}, ` +
-  `cpu (${K.simdLevel()})`);
-console.log(`epoch 0: trn ${accuracy(w, dtrn).toFixed(4)} tst ${accuracy(w, dtst).toFixed(4)}`);
+  where);
+console.log(`epoch 0: trn ${(await accuracy(w, dtrn)).toFixed(4)} tst ${(await accuracy(w, dtst)).toFixed(4)}`);
 for (let epoch = 1; epoch <= args.epochs; epoch++) {
   const t0 = performance.now();
-  let total = 0, i = 0;
+  let total = K.zeros([], { device }), i = 0;
   for (const [x, y] of dtrn) {
     const [g, l] = lossgrad(w, x, y);
     K.update(w, g, opts);
-    total += l.item();
-    l.dispose();
-    if (++i % 20 === 0 || i === dtrn.length) progress(`epoch ${epoch}`, i, dtrn.length, `loss ${(total / i).toFixed(4)}`);
+    total = accumulate(total, l);
+    if (++i % 20 === 0 || i === dtrn.length) progress(`epoch ${epoch}`, i, dtrn.length);
   }
+  const loss = (await total.itemAsync()) / i;
+  total.dispose();
   const secs = (performance.now() - t0) / 1000;
-  console.log(`epoch ${epoch}: loss ${(total / i).toFixed(4)} trn ${accuracy(w, dtrn).toFixed(4)} tst ${accuracy(w, dtst).toFixed(4)} ` +
+  console.log(`epoch ${epoch}: loss ${loss.toFixed(4)} trn ${(await accuracy(w, dtrn)).toFixed(4)} tst ${(await accuracy(w, dtst)).toFixed(4)} ` +
     `(${secs.toFixed(2)} s)`);
 }

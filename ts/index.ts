@@ -11,6 +11,9 @@ export { tidy, keep } from './scope.js';
 export { memory } from './memory.js';
 export { devices } from './device/index.js';
 export { simdLevel } from './device/cpu.js';
+export { initGpu, gpuAvailable } from './device/webgpu/init.js';
+export type { GpuInfo, GpuOptions } from './device/webgpu/init.js';
+export { gpu, cpu } from './device/webgpu/transfer.js';
 
 export { grad, gradloss } from './autograd/grad.js';
 export { gradcheck, gradcheckWith } from './autograd/gradcheck.js';
@@ -22,7 +25,19 @@ export { sum, mean, max, min, sumabs2, sumabs, broadcastTo } from './ops/reduce.
 export { logsumexp, logp, softmax } from './ops/softmax.js';
 export { reshape, mat, transpose, copy, float32 } from './ops/layout.js';
 export { matmul } from './ops/matmul.js';
-export { nll, accuracy, pick } from './ops/loss.js';
+export { nll, accuracy, accuracyAsync, hits, pick } from './ops/loss.js';
+export { slice, index } from './ops/slice.js';
+export type { IndexEntry } from './ops/slice.js';
+export { concat, hcat, vcat } from './ops/concat.js';
+export { gather, scatterAdd } from './ops/gather.js';
+export { lstm, lstmCell } from './nn/lstm.js';
+export { rnnInit, rnnForward, lstmLayer } from './nn/rnn.js';
+export type { LstmLayer, RnnInitOptions, RnnForwardOptions } from './nn/rnn.js';
+export { saveParams, loadParams, encodeSafetensors, decodeSafetensors } from './io/params.js';
+export type { Metadata, LoadedParams } from './io/params.js';
+export { conv4, type ConvOptions } from './nn/conv.js';
+export { pool, type PoolOptions } from './nn/pool.js';
+export { dropout, type DropoutOptions } from './nn/dropout.js';
 export * from './optim/index.js';
 
 export * from './data/index.js';

@@ -83,10 +83,20 @@ export class Tensor {
     }
     return d.readSync(this);
   }
-  /** The single value of a one-element tensor. */
+  /** The single value of a one-element tensor; cpu only (on the gpu: `await x.itemAsync()`). */
   item(): number {
     if (this.size !== 1) throw new Error(`knet item: the tensor has shape ${fmtShape(this.shape)} (${this.size} elements); item() needs exactly one. Reduce it first, e.g. sum(x).`);
+    const d = this.device;
+    if (d.name !== 'cpu') {
+      throw new Error(`knet item: the tensor lives on '${d.name}', whose readback is asynchronous; ` +
+        `use \`await x.itemAsync()\` instead (and read once per epoch rather than per batch where you can).`);
+    }
     return this.dataSync()[0];
+  }
+  /** The single value of a one-element tensor, on any device (awaits GPU readback). */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) throw new Error(`knet itemAsync: the tensor has shape ${fmtShape(this.shape)} (${this.size} elements); it needs exactly one. Reduce it first, e.g. sum(x).`);
+    return (await this.data())[0];
   }
   /** Nested JavaScript arrays (a number for a 0-d tensor); cpu only. */
   toArray(): any {
@@ -97,6 +107,17 @@ export class Tensor {
     const dev = getDevice(device);
     if (dev === this.device) return this;
     return transfer(this, dev);
+  }
+  /** Moves (copies) to a device, also from devices whose readback is asynchronous (the
+   *  gpu): `await x.toAsync('cpu')`. Returns this tensor when it is already there. */
+  async toAsync(device: DeviceName | Device): Promise<Tensor> {
+    const dev = getDevice(device);
+    if (dev === this.device) return this;
+    if (this.device.name === 'cpu') return transfer(this, dev);
+    const data = await this.data();
+    const out = empty(this.shape, this.dtype, dev);
+    dev.write(out, data);
+    return out;
   }
 
   toString(): string {

@@ -64,4 +64,51 @@ export interface Device {
    *  reading g; hyper = [lr, gclip, a, b, eps, c1, c2] as in docs/kernels.md (optim.ts). */
   optimStep(kind: OptimKind, w: Tensor, g: Tensor, s1: Tensor | null, s2: Tensor | null,
             hyper: readonly number[]): void;
+
+  // Indexing and LSTM kernels (docs/kernels.md: gather.ts, lstm.ts). Optional: an op whose
+  // kernel a device lacks throws "knet <op>: not implemented on the '<device>' device yet".
+  /** out[idx . ostrides] = x[idx . xstrides] over `shape` (4-byte elements, any dtype);
+   *  x and out are the first elements (views may carry offsets). */
+  copyStrided?(x: Tensor, out: Tensor, shape: readonly number[], xstrides: readonly number[],
+               ostrides: readonly number[]): void;
+  /** out[o,j,i] = x[o, ids[j], i] with x [outer,n,inner], m = ids.size; returns -1 or the
+   *  first j whose id is outside [0, n). */
+  gather?(x: Tensor, ids: Tensor, out: Tensor, outer: number, n: number, inner: number): number;
+  /** dx[o, ids[j], i] += g[o,j,i] (dx is not cleared); returns -1 or the first bad j. */
+  scatterAdd?(g: Tensor, ids: Tensor, dx: Tensor, outer: number, n: number, inner: number): number;
+  /** Fused LSTM cell over B rows, gates [f|i|o|z] (see lstm.ts); null = absent. */
+  lstmForward?(xg: Tensor, hg: Tensor | null, bias: Tensor | null, cprev: Tensor, acts: Tensor,
+               c: Tensor, h: Tensor, B: number, H: number): void;
+  lstmBackward?(acts: Tensor, cprev: Tensor, c: Tensor, dh: Tensor, dh2: Tensor | null, dc: Tensor | null,
+                dgates: Tensor, dcprev: Tensor, dbias: Tensor | null, B: number, H: number): void;
+
+  // Convolution, pooling and dropout kernels (docs/kernels.md: im2col.ts, pool.ts,
+  // dropout.ts). Optional: conv4, pool and dropout throw "not implemented on the '<device>'
+  // device yet" where they are missing. Each overwrites its output.
+  /** y[N,O,Ho,Wo] = conv4(w[O,C,kh,kw], x[N,C,H,W]): cross-correlation, or true convolution with g.flip. */
+  conv4?(w: Tensor, x: Tensor, y: Tensor, g: ConvGeometry): void;
+  /** dw = d conv4 / d w, given x and dy (cuDNN's backward filter). */
+  conv4Filter?(x: Tensor, dy: Tensor, dw: Tensor, g: ConvGeometry): void;
+  /** dx = d conv4 / d x, given w and dy (cuDNN's backward data). */
+  conv4Data?(w: Tensor, dy: Tensor, dx: Tensor, g: ConvGeometry): void;
+  /** y[N,C,Ho,Wo] = pool(x[N,C,H,W]) with g.mode 0 max, 1 average with padding, 2 average without. */
+  pool?(x: Tensor, y: Tensor, g: PoolGeometry): void;
+  /** dx = d pool / d x given x, y = pool(x) and dy; max routes dy to the first maximum. */
+  poolBackward?(x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, g: PoolGeometry): void;
+  /** y = x * mask / (1 - p); the mask is a pure function of `key` (two uint32), so the
+   *  same key gives the same mask (the gradient reuses it). */
+  dropout?(x: Tensor, y: Tensor, p: number, key: readonly [number, number]): void;
+}
+
+/** conv4's shapes: x [N,C,H,W], w [O,C,kh,kw], y [N,O,Ho,Wo]; per-axis padding (ph, pw),
+ *  stride (sh, sw) and dilation (dh, dw); flip = true convolution (Knet's mode 1). */
+export interface ConvGeometry {
+  N: number; C: number; H: number; W: number; O: number; kh: number; kw: number; Ho: number; Wo: number;
+  ph: number; pw: number; sh: number; sw: number; dh: number; dw: number; flip: boolean;
+}
+
+/** pool's shapes: x [N,C,H,W], y [N,C,Ho,Wo]; window (kh, kw), padding, stride; mode as Knet's. */
+export interface PoolGeometry {
+  N: number; C: number; H: number; W: number; Ho: number; Wo: number;
+  kh: number; kw: number; ph: number; pw: number; sh: number; sw: number; mode: number;
 }

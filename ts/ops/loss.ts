@@ -5,7 +5,7 @@
 import { record } from '../autograd/tape.js';
 import { empty, fmtShape, Tensor } from '../tensor.js';
 import { arg, describe, normAxes, sameDevice, split3 } from './check.js';
-import { div, mul } from './arith.js';
+import { div, eq, mul } from './arith.js';
 import { neg } from './unary.js';
 import { mean, sum } from './reduce.js';
 import { logp } from './softmax.js';
@@ -76,6 +76,11 @@ export function accuracy(scores: Tensor, labels: Tensor, axis = 0): number {
   arg('accuracy', scores, 'scores');
   arg('accuracy', labels, 'labels', null);
   sameDevice('accuracy', scores, labels);
+  if (scores.device.name !== 'cpu') {
+    throw new Error(`knet accuracy: the scores live on '${scores.device.name}', whose readback is asynchronous; ` +
+      `use \`await accuracyAsync(scores, labels)\`, or add up \`hits(scores, labels)\` over the batches on the ` +
+      `device and read the total once.`);
+  }
   const [ax] = normAxes('accuracy', scores.shape, axis);
   const [outer, r, inner] = split3(scores.shape, ax, ax + 1);
   const predicted = argmaxAlong(scores, outer, r, inner);
@@ -90,6 +95,53 @@ export function accuracy(scores: Tensor, labels: Tensor, axis = 0): number {
   let hits = 0;
   for (let i = 0; i < truth.length; i++) if (truth[i] === predicted[i]) hits++;
   return truth.length ? hits / truth.length : 0;
+}
+
+/**
+ * How many examples' highest score is the label (int32 or one-hot), as a one-element
+ * float32 tensor on the scores' device: no readback, so a loop over gpu batches can add
+ * these up and read the total once.
+ */
+export function hits(scores: Tensor, labels: Tensor, axis = 0): Tensor {
+  arg('hits', scores, 'scores');
+  arg('hits', labels, 'labels', null);
+  const dev = sameDevice('hits', scores, labels);
+  const [ax] = normAxes('hits', scores.shape, axis);
+  const [outer, r, inner] = split3(scores.shape, ax, ax + 1);
+  if (labels.dtype === 'int32') labelCheck('hits', scores, labels, ax);
+  else oneHotCheck('hits', scores, labels);
+  const n = outer * inner;
+  const temps: Tensor[] = [];
+  const asFloat = (x: Tensor): Tensor => {
+    if (x.dtype === 'float32') return x;
+    const f = empty([n], 'float32', dev);
+    temps.push(f);
+    if (n) dev.castToFloat(x, f);
+    return f;
+  };
+  const argmaxOf = (x: Tensor): Tensor => {
+    const out = empty([n], 'int32', dev);
+    temps.push(out);
+    if (n) dev.argmax(x, out, outer, r, inner);
+    return asFloat(out);
+  };
+  try {
+    const predicted = argmaxOf(scores);
+    const truth = labels.dtype === 'int32' ? asFloat(labels) : argmaxOf(labels);
+    const same = eq(predicted, truth);
+    temps.push(same);
+    return sum(same);
+  } finally { for (const t of temps) t.dispose(); }
+}
+
+/** accuracy() on any device: awaits the gpu's readback (one number). */
+export async function accuracyAsync(scores: Tensor, labels: Tensor, axis = 0): Promise<number> {
+  const h = hits(scores, labels, axis);
+  const [ax] = normAxes('accuracyAsync', scores.shape, axis);
+  const [outer, , inner] = split3(scores.shape, ax, ax + 1);
+  try {
+    return outer * inner ? (await h.itemAsync()) / (outer * inner) : 0;
+  } finally { h.dispose(); }
 }
 
 function argmaxAlong(x: Tensor, outer: number, r: number, inner: number): Int32Array {

@@ -4,7 +4,7 @@
 
 import type { Tensor } from '../../tensor.js';
 import {
-  type Broadcast, BinaryOp, type Device, type MemoryInfo, type OptimKind, ReduceOp, SoftmaxOp,
+  type Broadcast, BinaryOp, type ConvGeometry, type Device, type PoolGeometry, type MemoryInfo, type OptimKind, ReduceOp, SoftmaxOp,
   type Storage, UnaryOp,
 } from '../device.js';
 import { FreeLists, sizeClass } from '../pool.js';
@@ -144,6 +144,68 @@ export class WasmDevice implements Device {
     const [lr, gclip, a, b, eps, c1, c2] = hyper;
     this.k.optimStep(kind, this.ptr(w), this.ptr(g), s1 ? this.ptr(s1) : 0, s2 ? this.ptr(s2) : 0,
       w.size, lr, gclip, a, b, eps, c1, c2);
+  }
+
+  // indexing and LSTM kernels (assembly/gather.ts, assembly/lstm.ts)
+  copyStrided(x: Tensor, out: Tensor, shape: readonly number[], xstrides: readonly number[],
+              ostrides: readonly number[]): void {
+    const meta = this.writeMeta(shape as number[], xstrides as number[], ostrides as number[]);
+    this.k.copyStrided(this.ptr(x), this.ptr(out), shape.length, meta);
+  }
+  gather(x: Tensor, ids: Tensor, out: Tensor, outer: number, n: number, inner: number): number {
+    return this.k.gather(this.ptr(x), this.ptr(ids), this.ptr(out), outer, n, inner, ids.size) as number;
+  }
+  scatterAdd(g: Tensor, ids: Tensor, dx: Tensor, outer: number, n: number, inner: number): number {
+    return this.k.scatterAdd(this.ptr(g), this.ptr(ids), this.ptr(dx), outer, n, inner, ids.size) as number;
+  }
+  lstmForward(xg: Tensor, hg: Tensor | null, bias: Tensor | null, cprev: Tensor, acts: Tensor,
+              c: Tensor, h: Tensor, B: number, H: number): void {
+    this.k.lstmForward(this.ptr(xg), hg ? this.ptr(hg) : 0, bias ? this.ptr(bias) : 0, this.ptr(cprev),
+      this.ptr(acts), this.ptr(c), this.ptr(h), B, H);
+  }
+  lstmBackward(acts: Tensor, cprev: Tensor, c: Tensor, dh: Tensor, dh2: Tensor | null, dc: Tensor | null,
+               dgates: Tensor, dcprev: Tensor, dbias: Tensor | null, B: number, H: number): void {
+    this.k.lstmBackward(this.ptr(acts), this.ptr(cprev), this.ptr(c), this.ptr(dh), dh2 ? this.ptr(dh2) : 0,
+      dc ? this.ptr(dc) : 0, this.ptr(dgates), this.ptr(dcprev), dbias ? this.ptr(dbias) : 0, B, H);
+  }
+
+  // convolution, pooling and dropout kernels (assembly/im2col.ts, pool.ts, dropout.ts)
+  private convMeta(g: ConvGeometry): number {
+    return this.writeMeta([g.N, g.C, g.H, g.W, g.O, g.kh, g.kw, g.Ho, g.Wo, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, +g.flip]);
+  }
+  /** The shared scratch block (also gemm's), grown to at least `need` bytes. */
+  private scratchOf(need: number): number {
+    if (need > this.scratchBytes) {
+      if (this.scratchBytes) this.free.put(sizeClass(this.scratchBytes), this.scratch);
+      this.scratchBytes = sizeClass(need);
+      this.scratch = this.free.take(this.scratchBytes) ?? this.bump(this.scratchBytes);
+    }
+    return this.scratch;
+  }
+  conv4(w: Tensor, x: Tensor, y: Tensor, g: ConvGeometry): void {
+    const meta = this.convMeta(g), s = this.scratchOf(this.k.conv4ScratchBytes(meta) as number);
+    this.k.conv4Forward(this.ptr(x), this.ptr(w), this.ptr(y), meta, s);
+  }
+  conv4Filter(x: Tensor, dy: Tensor, dw: Tensor, g: ConvGeometry): void {
+    const meta = this.convMeta(g), s = this.scratchOf(this.k.conv4ScratchBytes(meta) as number);
+    this.k.conv4BackwardFilter(this.ptr(x), this.ptr(dy), this.ptr(dw), meta, s);
+  }
+  conv4Data(w: Tensor, dy: Tensor, dx: Tensor, g: ConvGeometry): void {
+    const meta = this.convMeta(g), s = this.scratchOf(this.k.conv4ScratchBytes(meta) as number);
+    this.k.conv4BackwardData(this.ptr(w), this.ptr(dy), this.ptr(dx), meta, s);
+  }
+  private poolMeta(g: PoolGeometry): number {
+    return this.writeMeta([g.N * g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.mode]);
+  }
+  pool(x: Tensor, y: Tensor, g: PoolGeometry): void {
+    this.k.poolForward(this.ptr(x), this.ptr(y), this.poolMeta(g));
+  }
+  poolBackward(x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, g: PoolGeometry): void {
+    this.k.poolBackward(this.ptr(x), this.ptr(y), this.ptr(dy), this.ptr(dx), this.poolMeta(g));
+  }
+  dropout(x: Tensor, y: Tensor, p: number, key: readonly [number, number]): void {
+    // drop element i when its 24-bit hash u < p * 2^24 (assembly/dropout.ts)
+    this.k.dropout(this.ptr(x), this.ptr(y), x.size, Math.round(p * 16777216), 1 / (1 - p), key[0] | 0, key[1] | 0);
   }
 }
 
