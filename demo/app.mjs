@@ -12,20 +12,20 @@ $('device').textContent = `device: ${device.name}` + (device.name === 'cpu' ? ` 
   + (crossOriginIsolated ? ', cross-origin isolated' : '');
 
 async function chooseDevice() {
-  if (typeof K.initGpu === 'function') {
-    try { const info = await K.initGpu(); return { name: 'gpu', info: info?.description || info?.vendor || 'adapter' }; } catch { /* WebAssembly it is */ }
-  }
-  return { name: 'cpu' };
+  const name = await K.useBestDevice(); // gpu where WebGPU gives an adapter, else WebAssembly
+  if (name === 'cpu') return { name };
+  const info = await K.initGpu();
+  return { name, info: info.description || info.vendor || 'adapter' };
 }
 
 $('status').textContent = 'loading MNIST…';
 const data = await K.mnist();
-const columns = (x, n) => K.tidy(() => K.transpose(K.tensor(x, [n, 784])));
+const columns = (x, n) => K.tidy(() => K.transpose(K.tensor(x, [n, 784], { device: 'cpu' }))); // batched on the cpu, then moved
 const xtrn = columns(data.xtrn, 60000);
 state.batches = K.minibatch(xtrn, { data: data.ytrn, shape: [60000] }, 100, { shuffle: true, seed: 1, device: device.name });
 xtrn.dispose();
 state.xtst = K.keep(K.tidy(() => columns(data.xtst, 10000).to(device.name)));
-state.ytst = K.keep(K.tensor(data.ytst, [10000], { device: device.name }));
+state.ytst = K.keep(K.tidy(() => K.tensor(data.ytst, [10000], { device: 'cpu' }).to(device.name)));
 
 K.setSeed(1);
 const init = (r, c) => K.tidy(() => K.sub(K.mul(K.rand([r, c], { device: device.name }), 0.2), 0.1));
@@ -50,16 +50,20 @@ $('train').onclick = async () => {
   $('train').disabled = true;
   state.opts = K.optimizers(state.w, K.Sgd, { lr: Number($('lr').value) || 0.5 });
   const t0 = performance.now();
-  let i = 0, sum = 0;
+  let i = 0, sum = null;
   for (const [x, y] of state.batches) {
     const [g, l] = lossgrad(state.w, x, y);
     K.update(state.w, g, state.opts);
-    sum += (await l.data())[0];
-    l.dispose();
+    // add the losses up where they are; read them back once per 50 batches
+    const next = sum ? K.add(sum, l) : l;
+    if (sum) { sum.dispose(); l.dispose(); }
+    sum = next;
     state.step++;
     if (++i % 50 === 0) {
-      state.history.push({ step: state.step, loss: sum / 50, acc: NaN });
-      sum = 0;
+      const total = (await sum.data())[0];
+      sum.dispose();
+      sum = null;
+      state.history.push({ step: state.step, loss: total / 50, acc: NaN });
       draw();
       $('status').textContent = `epoch ${state.epoch + 1}: batch ${i}/${state.batches.length}`;
       await new Promise((r) => setTimeout(r)); // let the page paint

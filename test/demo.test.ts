@@ -15,16 +15,19 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  it('trains the MLP in the page and classifies a drawn digit', async () => {
+  it.each([
+    ['WebAssembly (no WebGPU adapter)', [], /device: cpu \(WebAssembly, relaxed-simd\), cross-origin isolated/, 'demo'],
+    ['WebGPU (--enable-unsafe-webgpu)', ['--enable-unsafe-webgpu'], /device: gpu \(WebGPU: .*\), cross-origin isolated/, 'demo-webgpu'],
+  ] as const)('on %s: trains the MLP in the page and classifies a drawn digit', async (_, flags, deviceLine, shot) => {
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking', '--no-first-run'] });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking', '--no-first-run', ...flags] });
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(String(e)));
       await page.goto(`${base}/`);
       await page.waitForSelector('#train:not([disabled])', { timeout: 120_000 });
-      expect(await page.textContent('#device')).toMatch(/device: cpu \(WebAssembly, relaxed-simd\), cross-origin isolated/);
+      expect(await page.textContent('#device')).toMatch(deviceLine);
       await page.click('#train');
       await page.waitForFunction(() => (window as any).knetDemo.lastAccuracy !== undefined, null, { timeout: 180_000 });
       const acc = await page.evaluate(() => (window as any).knetDemo.lastAccuracy);
@@ -39,7 +42,7 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page', () => {
       await page.waitForFunction(() => (window as any).knetDemo.prediction !== undefined);
       expect(await page.evaluate(() => (window as any).knetDemo.prediction)).toBe(1);
       mkdirSync('test-results', { recursive: true });
-      await page.screenshot({ path: 'test-results/demo.png', fullPage: true });
+      await page.screenshot({ path: `test-results/${shot}.png`, fullPage: true });
       expect(errors).toEqual([]);
     } finally { await browser.close(); }
   });

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gpuOk } from './helpers/gpu.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const deno = 'node_modules/.bin/deno';
@@ -21,6 +22,17 @@ describe('runtimes', () => {
     const n = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs'], { encoding: 'utf8' }));
     expect(r.falls).toBe(true);
     expect(r.last).toBe(n.last);
+  });
+
+  it.skipIf(!gpuOk)('node and deno train on the gpu device (WebGPU), with the cpu\'s numbers', () => {
+    const cpu = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs'], { encoding: 'utf8' }));
+    const g = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs', '--gpu'], { encoding: 'utf8' }));
+    expect(g).toMatchObject({ device: 'gpu', falls: true });
+    expect(Math.abs(g.last - cpu.last)).toBeLessThan(1e-4);
+    if (existsSync(deno)) {
+      const d = parse(execFileSync(deno, ['run', '--allow-read', '--allow-env', 'test/platform/smoke.mjs', '--gpu'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+      expect(d).toMatchObject({ device: 'gpu', falls: true });
+    }
   });
 
   describe.skipIf(!existsSync(CHROMIUM))('chromium', () => {
@@ -59,6 +71,14 @@ describe('runtimes', () => {
       expect(r.isolated).toBe(true);
       expect(r.falls).toBe(true);
       expect(r.simd).toBe('relaxed-simd');
+      expect(r).toMatchObject({ device: 'cpu', defaultDevice: 'cpu' });
+    });
+
+    it('with --enable-unsafe-webgpu: an adapter (SwiftShader), trains on WebGPU', async () => {
+      const r = await page(['--enable-unsafe-webgpu'], 'browser-webgpu');
+      expect(r.error).toBeUndefined();
+      expect(r.adapter).toBe(true);
+      expect(r).toMatchObject({ device: 'gpu', defaultDevice: 'gpu', falls: true });
     });
   });
 });

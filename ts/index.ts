@@ -9,9 +9,9 @@ export type { CreateOptions } from './create.js';
 export { setSeed } from './random.js';
 export { tidy, keep } from './scope.js';
 export { memory } from './memory.js';
-export { devices } from './device/index.js';
+export { devices, defaultDevice, setDefaultDevice } from './device/index.js';
 export { simdLevel } from './device/cpu.js';
-export { initGpu, gpuAvailable } from './device/webgpu/init.js';
+export { initGpu, gpuAvailable, useBestDevice } from './device/webgpu/init.js';
 export type { GpuInfo, GpuOptions } from './device/webgpu/init.js';
 export { gpu, cpu } from './device/webgpu/transfer.js';
 

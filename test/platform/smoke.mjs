@@ -1,26 +1,28 @@
-// Runtime smoke test, run by Node, Deno and (bundled by nothing) the browser page:
-// imports the built package, trains a few softmax steps on the cpu device, and checks
-// that the loss falls. Prints one JSON line.
+// Runtime smoke test, run by Node, Deno and the browser page: imports the built package,
+// trains a few softmax steps on the given device (default: the cpu) and checks that the
+// loss falls. Prints one JSON line.
 import * as K from '../../dist/index.js';
 
-export async function smoke() {
+export async function smoke(device = 'cpu') {
   K.setSeed(1);
   const n = 64, d = 20, c = 3;
-  const x = K.randn(d, n);
-  const truth = K.randn(c, d);
-  const y = K.tensor(Int32Array.from(await K.tidy(() => argmaxCols(K.matmul(truth, x), c, n))), [n]);
-  const w = [K.zeros(c, d), K.zeros(c, 1)];
+  const x = K.randn([d, n], { device: 'cpu' });
+  const truth = K.randn([c, d], { device: 'cpu' });
+  const labels = K.tidy(() => argmaxCols(K.matmul(truth, x), c, n));
+  const on = (t) => (device === 'cpu' ? t : t.to(device));
+  const X = on(x), y = on(K.tensor(labels, [n]));
+  const w = [on(K.zeros(c, d)), on(K.zeros(c, 1))];
   const loss = (w, x, y) => K.nll(K.add(K.matmul(w[0], x), w[1]), y);
   const lossgrad = K.gradloss(loss);
   const opts = K.optimizers(w, K.Sgd, { lr: 0.5 });
   const losses = [];
   for (let i = 0; i < 20; i++) {
-    const [g, l] = lossgrad(w, x, y);
+    const [g, l] = lossgrad(w, X, y);
     K.update(w, g, opts);
     losses.push((await l.data())[0]);
     l.dispose();
   }
-  return { simd: K.simdLevel(), first: losses[0], last: losses.at(-1), falls: losses.at(-1) < losses[0] * 0.5 };
+  return { device, simd: K.simdLevel(), first: losses[0], last: losses.at(-1), falls: losses.at(-1) < losses[0] * 0.5 };
 }
 
 function argmaxCols(s, c, n) {
@@ -29,6 +31,9 @@ function argmaxCols(s, c, n) {
   return out;
 }
 
-if (typeof Deno !== 'undefined' || (typeof process !== 'undefined' && process.argv[1]?.endsWith('smoke.mjs'))) {
-  console.log(JSON.stringify(await smoke()));
+const main = typeof Deno !== 'undefined' || (typeof process !== 'undefined' && process.argv[1]?.endsWith('smoke.mjs'));
+if (main) {
+  const args = typeof Deno !== 'undefined' ? Deno.args : process.argv.slice(2);
+  const device = args.includes('--gpu') ? await K.useBestDevice('gpu') : 'cpu';
+  console.log(JSON.stringify(await smoke(device)));
 }

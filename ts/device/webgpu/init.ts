@@ -6,7 +6,7 @@
 
 /// <reference types="@webgpu/types" />
 
-import { registerDevice } from '../index.js';
+import { registerDevice, setDefaultDevice } from '../index.js';
 import { readAsset, runtime } from '../../runtime.js';
 import { ShaderSources } from './shaders.js';
 import { WebGpuDevice } from './device.js';
@@ -131,4 +131,15 @@ export async function gpuAvailable(): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Picks the best device there is and makes it the default for new tensors: 'gpu' where
+ * WebGPU gives an adapter and a device, else 'cpu' (WebAssembly). `prefer` forces one.
+ */
+export async function useBestDevice(prefer?: 'cpu' | 'gpu'): Promise<'cpu' | 'gpu'> {
+  const d = prefer ?? ((await gpuAvailable()) ? 'gpu' : 'cpu');
+  if (d === 'gpu') await initGpu();
+  setDefaultDevice(d);
+  return d;
 }
