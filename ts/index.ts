@@ -43,3 +43,5 @@ export * from './optim/index.js';
 export * from './data/index.js';
 export { minibatch, Batches } from './data/minibatch.js';
 export type { MinibatchOptions } from './data/minibatch.js';
+export { save, load, optimizerState, restoreOptimizerState } from './io/save.js';
+export type { SaveTarget, LoadSource } from './io/save.js';

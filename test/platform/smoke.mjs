@@ -22,7 +22,18 @@ export async function smoke(device = 'cpu') {
     losses.push((await l.data())[0]);
     l.dispose();
   }
-  return { device, simd: K.simdLevel(), first: losses[0], last: losses.at(-1), falls: losses.at(-1) < losses[0] * 0.5 };
+  // save/load round trip through safetensors bytes (files in Node and Deno are tested elsewhere)
+  const bytes = await K.save(typeof document === 'undefined' ? await tmpFile() : 'smoke.safetensors', { w });
+  const back = (await K.load(bytes)).params.w;
+  const same = (await back[0].data()).every((v, i, a) => Object.is(v, a[i])) &&
+    String(await back[0].data()) === String(await w[0].data());
+  return { device, simd: K.simdLevel(), first: losses[0], last: losses.at(-1), falls: losses.at(-1) < losses[0] * 0.5, saved: same };
+}
+
+async function tmpFile() {
+  if (typeof Deno !== 'undefined') return await Deno.makeTempFile({ suffix: '.safetensors' });
+  const { tmpdir } = await import('node:os');
+  return `${tmpdir()}/knet-smoke-${process.pid}.safetensors`;
 }
 
 function argmaxCols(s, c, n) {
