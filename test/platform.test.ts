@@ -15,12 +15,14 @@ describe('runtimes', () => {
   it('node imports dist/ and trains', () => {
     const r = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs'], { encoding: 'utf8' }));
     expect(r.falls).toBe(true);
+    expect(r.saved).toBe(true);
   });
 
   it.skipIf(!existsSync(deno))('deno imports dist/ and trains, with the same numbers as node', () => {
-    const r = parse(execFileSync(deno, ['run', '--allow-read', '--allow-env', 'test/platform/smoke.mjs'], { encoding: 'utf8' }));
+    const r = parse(execFileSync(deno, ['run', '--allow-read', '--allow-write', '--allow-env', 'test/platform/smoke.mjs'], { encoding: 'utf8' }));
     const n = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs'], { encoding: 'utf8' }));
     expect(r.falls).toBe(true);
+    expect(r.saved).toBe(true);
     expect(r.last).toBe(n.last);
   });
 
@@ -30,7 +32,7 @@ describe('runtimes', () => {
     expect(g).toMatchObject({ device: 'gpu', falls: true });
     expect(Math.abs(g.last - cpu.last)).toBeLessThan(1e-4);
     if (existsSync(deno)) {
-      const d = parse(execFileSync(deno, ['run', '--allow-read', '--allow-env', 'test/platform/smoke.mjs', '--gpu'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+      const d = parse(execFileSync(deno, ['run', '--allow-read', '--allow-write', '--allow-env', 'test/platform/smoke.mjs', '--gpu'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
       expect(d).toMatchObject({ device: 'gpu', falls: true });
     }
   });
@@ -71,14 +73,14 @@ describe('runtimes', () => {
       expect(r.isolated).toBe(true);
       expect(r.falls).toBe(true);
       expect(r.simd).toBe('relaxed-simd');
-      expect(r).toMatchObject({ device: 'cpu', defaultDevice: 'cpu' });
+      expect(r).toMatchObject({ device: 'cpu', defaultDevice: 'cpu', saved: true });
     });
 
     it('with --enable-unsafe-webgpu: an adapter (SwiftShader), trains on WebGPU', async () => {
       const r = await page(['--enable-unsafe-webgpu'], 'browser-webgpu');
       expect(r.error).toBeUndefined();
       expect(r.adapter).toBe(true);
-      expect(r).toMatchObject({ device: 'gpu', defaultDevice: 'gpu', falls: true });
+      expect(r).toMatchObject({ device: 'gpu', defaultDevice: 'gpu', falls: true, saved: true });
     });
   });
 });
