@@ -7,6 +7,7 @@
 import * as K from '../ts/index.js';
 import type { Tensor } from '../ts/index.js';
 import { parseArgs, progress } from './args.js';
+import { accumulate, accuracy } from './eval.js';
 
 const args = parseArgs({ model: 'mlp', epochs: 10, batch: 100, lr: 0.5, optimizer: 'sgd', data: 'mnist', seed: 1, hidden: 64, device: 'cpu' });
 const optimizerKinds: Record<string, any> = {
@@ -41,28 +42,9 @@ const w: Tensor[] = [];
 for (let i = 1; i < sizes.length; i++) w.push(uniform(sizes[i], sizes[i - 1]), K.zeros(sizes[i], 1, { device }));
 const opts = K.optimizers(w, optimizerKinds[args.optimizer], { lr: args.lr });
 
-/** Adds `more` to the running total `sum` on the device, freeing both inputs. */
-function accumulate(sum: Tensor, more: Tensor): Tensor {
-  const t = K.add(sum, more);
-  sum.dispose(); more.dispose();
-  return t;
-}
-
-/** Fraction classified correctly: hits counted on the device, one readback. */
-async function accuracy(w: Tensor[], data: K.Batches): Promise<number> {
-  let hits = K.zeros([], { device }), n = 0;
-  for (const [x, y] of data) {
-    hits = accumulate(hits, K.tidy(() => K.hits(predict(w, x), y)));
-    n += y.size;
-  }
-  const total = await hits.itemAsync();
-  hits.dispose();
-  return total / n;
-}
-
 console.log(`${args.model} on ${args.data}: ${sizes.join('-')}, ${args.optimizer} lr=${args.lr}, batch ${args.batch}, ` +
   where);
-console.log(`epoch 0: trn ${(await accuracy(w, dtrn)).toFixed(4)} tst ${(await accuracy(w, dtst)).toFixed(4)}`);
+console.log(`epoch 0: trn ${(await accuracy(predict, w, dtrn, device)).toFixed(4)} tst ${(await accuracy(predict, w, dtst, device)).toFixed(4)}`);
 for (let epoch = 1; epoch <= args.epochs; epoch++) {
   const t0 = performance.now();
   let total = K.zeros([], { device }), i = 0;
@@ -75,6 +57,6 @@ for (let epoch = 1; epoch <= args.epochs; epoch++) {
   const loss = (await total.itemAsync()) / i;
   total.dispose();
   const secs = (performance.now() - t0) / 1000;
-  console.log(`epoch ${epoch}: loss ${loss.toFixed(4)} trn ${(await accuracy(w, dtrn)).toFixed(4)} tst ${(await accuracy(w, dtst)).toFixed(4)} ` +
+  console.log(`epoch ${epoch}: loss ${loss.toFixed(4)} trn ${(await accuracy(predict, w, dtrn, device)).toFixed(4)} tst ${(await accuracy(predict, w, dtst, device)).toFixed(4)} ` +
     `(${secs.toFixed(2)} s)`);
 }

@@ -4,6 +4,7 @@
 import type { Broadcast } from '../device/device.js';
 import { fmtShape, type Shape } from '../tensor.js';
 import { stridesOf } from './check.js';
+import { mergeAxes } from '../device/axes.js';
 
 export function broadcastShape(op: string, a: Shape, b: Shape): number[] {
   const n = Math.max(a.length, b.length);
@@ -34,14 +35,6 @@ export function plan(op: string, a: Shape, b: Shape): Broadcast {
 
 /** Drops size-1 axes and merges neighbours that are contiguous in every operand. */
 export function collapse(shape: number[], as: number[], bs: number[]): Broadcast {
-  const S: number[] = [], A: number[] = [], B: number[] = [];
-  for (let i = 0; i < shape.length; i++) {
-    if (shape[i] === 1) continue;
-    const j = S.length - 1;
-    if (j >= 0 && A[j] === as[i] * shape[i] && B[j] === bs[i] * shape[i]) {
-      S[j] *= shape[i]; A[j] = as[i]; B[j] = bs[i];
-    } else { S.push(shape[i]); A.push(as[i]); B.push(bs[i]); }
-  }
-  if (!S.length) { S.push(1); A.push(0); B.push(0); }
+  const [S, A, B] = mergeAxes(shape, as, bs);
   return { shape: S, astrides: A, bstrides: B };
 }

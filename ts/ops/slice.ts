@@ -13,6 +13,7 @@ import { disposedError, empty, type Shape, sizeOf, Tensor } from '../tensor.js';
 import { arg, describe, stridesOf } from './check.js';
 import { reshape } from './layout.js';
 import { gather, kernel } from './gather.js';
+import { mergeAxes } from '../device/axes.js';
 
 /**
  * A new tensor object over x's storage starting `offset` elements after x's first element
@@ -24,26 +25,13 @@ export function rawView(x: Tensor, offset: number, shape: Shape): Tensor {
   return new Tensor(x.storage, shape, x.dtype, x.offset + offset);
 }
 
-/** Merges neighbouring axes that are contiguous in both layouts; drops size-1 axes. */
-function collapse(shape: Shape, xs: readonly number[], ys: readonly number[]): [number[], number[], number[]] {
-  const S: number[] = [], X: number[] = [], Y: number[] = [];
-  for (let i = 0; i < shape.length; i++) {
-    if (shape[i] === 1) continue;
-    const j = S.length - 1;
-    if (j >= 0 && X[j] === xs[i] * shape[i] && Y[j] === ys[i] * shape[i]) {
-      S[j] *= shape[i]; X[j] = xs[i]; Y[j] = ys[i];
-    } else { S.push(shape[i]); X.push(xs[i]); Y.push(ys[i]); }
-  }
-  return [S, X, Y];
-}
-
 /** out[idx . ostrides] = x[idx . xstrides] over `shape`, starting at the given element offsets. */
 export function copyBlock(op: string, x: Tensor, xoff: number, xstrides: readonly number[],
                           out: Tensor, ooff: number, ostrides: readonly number[], shape: Shape): void {
   if (sizeOf(shape) === 0) return;
   const dev = out.device;
   const copy = kernel(op, dev, 'copyStrided');
-  const [S, X, Y] = collapse(shape, xstrides, ostrides);
+  const [S, X, Y] = mergeAxes(shape, xstrides, ostrides);
   const xv = rawView(x, xoff, [1]), ov = rawView(out, ooff, [1]);
   try { copy(xv, ov, S, X, Y); } finally { xv.dispose(); ov.dispose(); }
 }

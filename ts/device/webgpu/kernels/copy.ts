@@ -8,19 +8,9 @@
 import type { Tensor } from '../../../tensor.js';
 import type { GpuContext, Kernel } from '../context.js';
 import type { ShaderSources } from '../shaders.js';
+import { mergeAxes } from '../../axes.js';
 
 const MAX_DIMS = 8;
-
-/** Drops size-1 axes and merges axes that the source walks contiguously. */
-function merge(shape: readonly number[], strides: readonly number[]): [number[], number[]] {
-  const S: number[] = [], T: number[] = [];
-  for (let i = 0; i < shape.length; i++) {
-    if (shape[i] === 1) continue;
-    const j = S.length - 1;
-    if (j >= 0 && T[j] === strides[i] * shape[i]) { S[j] *= shape[i]; T[j] = strides[i]; } else { S.push(shape[i]); T.push(strides[i]); }
-  }
-  return [S, T];
-}
 
 export class CopyKernels {
   private cache = new Map<string, Kernel>();
@@ -57,7 +47,7 @@ export class CopyKernels {
 
   strided(x: Tensor, out: Tensor, strides: readonly number[]): void {
     const c = this.ctx, n = out.size;
-    const [S, T] = merge(out.shape, strides);
+    const [S, T] = mergeAxes(out.shape, strides);
     // [rows, cols] read column-wise (strides [1, rows]) is x^T for x of shape [cols, rows];
     // a leading axis with stride rows*cols makes it a batch of them.
     if (S.length === 2 && T[1] === S[0] && T[0] === 1) return this.transpose(x, out, S[1], S[0], 1);

@@ -9,21 +9,9 @@
 import type { Tensor } from '../../../tensor.js';
 import type { GpuContext, Kernel } from '../context.js';
 import type { ShaderSources } from '../shaders.js';
+import { mergeAxes } from '../../axes.js';
 
 const MAX_DIMS = 8;
-
-/** Drops size-1 axes and merges axes contiguous in both x and y. */
-function merge(shape: readonly number[], xs: readonly number[], ys: readonly number[]): [number[], number[], number[]] {
-  const S: number[] = [], X: number[] = [], Y: number[] = [];
-  for (let i = 0; i < shape.length; i++) {
-    if (shape[i] === 1) continue;
-    const j = S.length - 1;
-    if (j >= 0 && X[j] === xs[i] * shape[i] && Y[j] === ys[i] * shape[i]) {
-      S[j] *= shape[i]; X[j] = xs[i]; Y[j] = ys[i];
-    } else { S.push(shape[i]); X.push(xs[i]); Y.push(ys[i]); }
-  }
-  return [S, X, Y];
-}
 
 export class IndexingKernels {
   private cache = new Map<string, Kernel>();
@@ -39,7 +27,7 @@ export class IndexingKernels {
   }
 
   copyStrided(x: Tensor, out: Tensor, shape: readonly number[], xstrides: readonly number[], ostrides: readonly number[]): void {
-    const [S, X, Y] = merge(shape, xstrides, ostrides);
+    const [S, X, Y] = mergeAxes(shape, xstrides, ostrides);
     if (S.length > MAX_DIMS) throw new Error(`knet gpu: a strided copy over ${S.length} non-mergeable axes; the gpu kernel takes at most ${MAX_DIMS}`);
     const n = S.reduce((a, b) => a * b, 1);
     if (n === 0) return;
