@@ -8,9 +8,9 @@
 // gradients of gradients work: every kernel call below is recorded with its own vjp.
 
 import { record } from '../autograd/tape.js';
-import type { ConvGeometry, Device } from '../device/device.js';
+import type { ConvGeometry } from '../device/device.js';
 import { empty, fmtShape, Tensor } from '../tensor.js';
-import { arg, describe, sameDevice } from '../ops/check.js';
+import { arg, describe, deviceKernel, sameDevice } from '../ops/check.js';
 
 export interface ConvOptions {
   /** Zeros added on both sides of each spatial axis (default 0). */
@@ -21,13 +21,6 @@ export interface ConvOptions {
   dilation?: number | readonly [number, number];
   /** 0: cross-correlation (default), 1: convolution (filter flipped). */
   mode?: number;
-}
-
-/** The device's optional kernel, or an error naming the op and the device. */
-export function deviceKernel<K extends keyof Device>(op: string, dev: Device, name: K): NonNullable<Device[K]> {
-  const f = dev[name];
-  if (typeof f !== 'function') throw new Error(`knet ${op}: not implemented on the '${dev.name}' device yet`);
-  return (f as Function).bind(dev) as NonNullable<Device[K]>;
 }
 
 /** Rejects option names outside `known` (a typo must not silently mean the default). */

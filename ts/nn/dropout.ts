@@ -9,8 +9,8 @@
 import { record, recording } from '../autograd/tape.js';
 import { empty, Tensor } from '../tensor.js';
 import { nextU32 } from '../random.js';
-import { arg } from '../ops/check.js';
-import { checkOptions, deviceKernel } from './conv.js';
+import { arg, deviceKernel } from '../ops/check.js';
+import { checkOptions } from './conv.js';
 
 export interface DropoutOptions {
   /** Drop (true) or pass x through (false); default: whether grad() is recording. */

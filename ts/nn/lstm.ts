@@ -10,9 +10,8 @@
 import { activeTapes, nodeOn, record } from '../autograd/tape.js';
 import { full } from '../create.js';
 import { add, mul } from '../ops/arith.js';
-import { arg, describe, sameDevice } from '../ops/check.js';
+import { arg, describe, deviceKernel, sameDevice } from '../ops/check.js';
 import { hcat } from '../ops/concat.js';
-import { kernel } from '../ops/gather.js';
 import { reshape } from '../ops/layout.js';
 import { matmul } from '../ops/matmul.js';
 import { rawView, slice } from '../ops/slice.js';
@@ -78,7 +77,7 @@ export function lstmGates(gates: Tensor, bias: Tensor, cell: Tensor): [Tensor, T
   const op = 'lstmCell';
   const dev = sameDevice(op, gates, bias, cell);
   const [B, H] = cell.shape;
-  const fwd = kernel(op, dev, 'lstmForward');
+  const fwd = deviceKernel(op, dev, 'lstmForward');
   const acts = empty([B, 4 * H], 'float32', dev);
   // h and c in one block, so that one recorded node carries both gradients
   const hc = empty([2 * B * H], 'float32', dev);
@@ -87,7 +86,7 @@ export function lstmGates(gates: Tensor, bias: Tensor, cell: Tensor): [Tensor, T
   const keepActs = onTape(gates, bias, cell);
   if (!keepActs) acts.dispose();
   record(hc, [gates, bias, cell], (g, [ng, nb, nc]) => {
-    const bwd = kernel(op, dev, 'lstmBackward');
+    const bwd = deviceKernel(op, dev, 'lstmBackward');
     const dgates = empty([B, 4 * H], 'float32', dev);
     const dcell = empty([B, H], 'float32', dev);
     const dbias = nb ? full(bias.shape, 0, { device: dev }) : null;

@@ -10,8 +10,8 @@
 import { record } from '../autograd/tape.js';
 import type { PoolGeometry } from '../device/device.js';
 import { empty, fmtShape, Tensor } from '../tensor.js';
-import { arg } from '../ops/check.js';
-import { checkOptions, deviceKernel, pair, rank4 } from './conv.js';
+import { arg, deviceKernel } from '../ops/check.js';
+import { checkOptions, pair, rank4 } from './conv.js';
 
 export interface PoolOptions {
   /** Window height and width (default 2). */

@@ -16,8 +16,8 @@ import { UnaryOp } from '../device/device.js';
 import type { DeviceName, Device } from '../device/device.js';
 import { getDevice } from '../device/index.js';
 import { uniform } from '../random.js';
-import { arg, describe, sameDevice } from '../ops/check.js';
-import { gather, kernel } from '../ops/gather.js';
+import { arg, describe, deviceKernel, sameDevice } from '../ops/check.js';
+import { gather } from '../ops/gather.js';
 import { reshape } from '../ops/layout.js';
 import { matmul } from '../ops/matmul.js';
 import { rawView, slice } from '../ops/slice.js';
@@ -83,7 +83,7 @@ export function lstmLayer(xproj: Tensor, wh: Tensor, bias: Tensor, h0: Tensor, c
   const T = xproj.shape[0] / B;
   if (T === 0) throw new Error(`knet ${op}: the sequence has no steps (xproj ${describe(xproj)}); give at least one`);
   const BH = B * H, BG = B * G;
-  const fwd = kernel(op, dev, 'lstmForward');
+  const fwd = deviceKernel(op, dev, 'lstmForward');
   const grads = onTape(xproj, wh, bias, h0, c0);
   // hs: h0, h1 .. hT, then cT: all outputs in one block, so one node carries every gradient
   const hs = empty([(T + 1) * BH + BH], 'float32', dev);
@@ -110,7 +110,7 @@ export function lstmLayer(xproj: Tensor, wh: Tensor, bias: Tensor, h0: Tensor, c
   }
   if (grads) {
     record(hs, [xproj, wh, bias, h0, c0], (g, needs) => {
-      const bwd = kernel(op, dev, 'lstmBackward');
+      const bwd = deviceKernel(op, dev, 'lstmBackward');
       const dG = empty([T * B, G], 'float32', dev);
       const dc = empty([B, H], 'float32', dev);
       const dh = empty([B, H], 'float32', dev);

@@ -60,3 +60,10 @@ export function split3(shape: Shape, from: number, to: number): [number, number,
   shape.forEach((d, i) => { if (i < from) outer *= d; else if (i < to) r *= d; else inner *= d; });
   return [outer, r, inner];
 }
+
+/** A device's optional kernel, bound; a device without it is a clear error naming the op. */
+export function deviceKernel<K extends keyof Device>(op: string, dev: Device, name: K): NonNullable<Device[K]> {
+  const f = dev[name];
+  if (typeof f !== 'function') throw new Error(`knet ${op}: not implemented on the '${dev.name}' device yet`);
+  return (f as Function).bind(dev) as NonNullable<Device[K]>;
+}

@@ -3,18 +3,10 @@
 // scatter-adds the incoming gradient back (repeated ids accumulate), and the gradient of
 // that is a gather again. The kernels check every id and report the first bad one.
 
-import type { Device } from '../device/device.js';
 import { record, recording } from '../autograd/tape.js';
 import { empty, fmtShape, type Shape, sizeOf, Tensor } from '../tensor.js';
 import { tensor } from '../create.js';
-import { arg, describe, sameDevice } from './check.js';
-
-/** The device's optional kernel, or an error naming the op and the device. */
-export function kernel<K extends keyof Device>(op: string, dev: Device, name: K): NonNullable<Device[K]> {
-  const f = dev[name];
-  if (typeof f !== 'function') throw new Error(`knet ${op}: not implemented on the '${dev.name}' device yet`);
-  return (f as Function).bind(dev) as NonNullable<Device[K]>;
-}
+import { arg, describe, deviceKernel, sameDevice } from './check.js';
 
 type Ids = Tensor | Int32Array | readonly number[];
 
@@ -63,7 +55,7 @@ export function gather(x: Tensor, ids: Ids, axis = 0): Tensor {
   const y = empty([...x.shape.slice(0, ax), ...idt.shape, ...x.shape.slice(ax + 1)], x.dtype, dev);
   if (y.size || idt.size) {
     let bad: number;
-    try { bad = y.size ? kernel('gather', dev, 'gather')(x, idt, y, outer, n, inner) : checkOnly(idt, n); } catch (e) {
+    try { bad = y.size ? deviceKernel('gather', dev, 'gather')(x, idt, y, outer, n, inner) : checkOnly(idt, n); } catch (e) {
       y.dispose(); if (owned) idt.dispose(); throw e;
     }
     if (bad >= 0) { const err = badId('gather', idt, bad, x, ax); y.dispose(); if (owned) idt.dispose(); throw err; }
@@ -100,7 +92,7 @@ export function scatterAdd(g: Tensor, ids: Ids, shape: Shape, axis = 0): Tensor 
   const dx = empty(shape, 'float32', dev);
   dev.fill(dx, 0);
   if (g.size) {
-    const bad = kernel('scatterAdd', dev, 'scatterAdd')(g, idt, dx, outer, n, inner);
+    const bad = deviceKernel('scatterAdd', dev, 'scatterAdd')(g, idt, dx, outer, n, inner);
     if (bad >= 0) {
       const err = badId('scatterAdd', idt, bad, dx, ax); dx.dispose(); if (owned) idt.dispose(); throw err;
     }

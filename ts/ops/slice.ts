@@ -10,9 +10,9 @@
 
 import { record } from '../autograd/tape.js';
 import { disposedError, empty, type Shape, sizeOf, Tensor } from '../tensor.js';
-import { arg, describe, stridesOf } from './check.js';
+import { arg, describe, deviceKernel, stridesOf } from './check.js';
 import { reshape } from './layout.js';
-import { gather, kernel } from './gather.js';
+import { gather } from './gather.js';
 import { mergeAxes } from '../device/axes.js';
 
 /**
@@ -30,7 +30,7 @@ export function copyBlock(op: string, x: Tensor, xoff: number, xstrides: readonl
                           out: Tensor, ooff: number, ostrides: readonly number[], shape: Shape): void {
   if (sizeOf(shape) === 0) return;
   const dev = out.device;
-  const copy = kernel(op, dev, 'copyStrided');
+  const copy = deviceKernel(op, dev, 'copyStrided');
   const [S, X, Y] = mergeAxes(shape, xstrides, ostrides);
   const xv = rawView(x, xoff, [1]), ov = rawView(out, ooff, [1]);
   try { copy(xv, ov, S, X, Y); } finally { xv.dispose(); ov.dispose(); }
