@@ -26,7 +26,8 @@ export function sameDevice(op: string, ...ts: Tensor[]): Device {
     const e = ts[i].device;
     if (e !== d) {
       throw new Error(`knet ${op}: inputs live on different devices: ${describe(ts[0])} on '${d.name}' and ` +
-        `${describe(ts[i])} on '${e.name}'. Move one explicitly with gpu(x) or cpu(x) (x.to('${d.name}')).`);
+        `${describe(ts[i])} on '${e.name}'. Move one explicitly: gpu(x) (or x.to('gpu')) uploads to the gpu, ` +
+        `\`await cpu(x)\` reads back to the cpu.`);
     }
   }
   return d;
