@@ -9,6 +9,11 @@ interface Suite {
 // Loaded lazily so that one suite's heavy imports (TensorFlow.js) cost nothing to others.
 const suites: Record<string, Suite> = {
   gemm: { describe: 'f32 matrix multiply vs. the f32x4 peak and TensorFlow.js wasm', load: () => import('./gemm.js') },
+  gpu: { describe: 'gpu device (WebGPU) vs. TensorFlow.js webgpu: gemm, softmax, MLP epoch', load: () => import('./gpu.js') },
+  train: { describe: 'seconds per MNIST epoch (softmax, MLP): knet vs TensorFlow.js and jax-js', load: () => import('./train.js') },
+  charlm: { describe: 'ms per 128x100 CharLM window (embedding/LSTM 256) vs. the floor and PyTorch', load: () => import('./charlm.js') },
+  lenet: { describe: 'seconds per LeNet epoch and its conv4/pool kernels: knet vs PyTorch (1 thread)', load: () => import('./lenet.js') },
+  tape: { describe: 'the seed\'s "under the hood" table: cumulative forward op times, +recording, +backprop', load: () => import('./tape.js') },
   peak: { describe: 'the machine\'s single-thread f32x4 mul+add and FMA peak', load: () => import('./peak.js') },
 };
 
