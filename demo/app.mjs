@@ -18,26 +18,59 @@ async function chooseDevice() {
   return { name, info: info.description || info.vendor || 'adapter' };
 }
 
+// Two models, as the seed writes them: the MLP (784-64-10) and LeNet (conv-pool twice, two dense).
+const modelName = new URLSearchParams(location.search).get('model') === 'lenet' ? 'lenet' : 'mlp';
+$('model').value = modelName;
+$('model').onchange = () => { location.search = `?model=${$('model').value}`; };
+state.model = modelName;
+
 $('status').textContent = 'loading MNIST…';
 const data = await K.mnist();
-const columns = (x, n) => K.tidy(() => K.transpose(K.tensor(x, [n, 784], { device: 'cpu' }))); // batched on the cpu, then moved
-const xtrn = columns(data.xtrn, 60000);
-state.batches = K.minibatch(xtrn, { data: data.ytrn, shape: [60000] }, 100, { shuffle: true, seed: 1, device: device.name });
-xtrn.dispose();
-state.xtst = K.keep(K.tidy(() => columns(data.xtst, 10000).to(device.name)));
-state.ytst = K.keep(K.tidy(() => K.tensor(data.ytst, [10000], { device: 'cpu' }).to(device.name)));
-
+const on = { device: device.name };
+const cpuOnly = { device: 'cpu' };
 K.setSeed(1);
-const init = (r, c) => K.tidy(() => K.sub(K.mul(K.rand([r, c], { device: device.name }), 0.2), 0.1));
-state.w = [init(64, 784), K.zeros([64, 1], { device: device.name }), init(10, 64), K.zeros([10, 1], { device: device.name })];
-const predict = (w, x) => K.add(K.matmul(w[2], K.relu(K.add(K.matmul(w[0], x), w[1]))), w[3]);
+const uniform = (shape) => K.tidy(() => K.sub(K.mul(K.rand(shape, on), 0.2), 0.1)); // -0.1+0.2*rand
+let predict, toInput;
+if (modelName === 'mlp') {
+  // x: [784, batch], one example per column
+  state.w = [uniform([64, 784]), K.zeros([64, 1], on), uniform([10, 64]), K.zeros([10, 1], on)];
+  predict = (w, x) => K.add(K.matmul(w[2], K.relu(K.add(K.matmul(w[0], x), w[1]))), w[3]);
+  toInput = (pixels) => K.tensor(pixels, [784, 1], on);
+  const columns = (x, n) => K.tidy(() => K.transpose(K.tensor(x, [n, 784], cpuOnly))); // batched on the cpu, then moved
+  const xtrn = columns(data.xtrn, 60000), xtst = columns(data.xtst, 10000);
+  state.batches = K.minibatch(xtrn, { data: data.ytrn, shape: [60000] }, 100, { shuffle: true, seed: 1, ...on });
+  state.test = K.minibatch(xtst, { data: data.ytst, shape: [10000] }, 1000, on);
+  xtrn.dispose(); xtst.dispose();
+} else {
+  // x: [batch, 1, 28, 28] (NCHW); the dense layers keep the seed's [classes, batch] scores
+  state.w = [uniform([20, 1, 5, 5]), K.zeros([1, 20, 1, 1], on), uniform([50, 20, 5, 5]), K.zeros([1, 50, 1, 1], on),
+    uniform([500, 800]), K.zeros([500, 1], on), uniform([10, 500]), K.zeros([10, 1], on)];
+  predict = (w, x0) => {
+    const x1 = K.pool(K.relu(K.add(K.conv4(w[0], x0), w[1])));
+    const x2 = K.pool(K.relu(K.add(K.conv4(w[2], x1), w[3])));
+    const x3 = K.relu(K.add(K.matmul(w[4], K.mat(x2), false, true), w[5]));
+    return K.add(K.matmul(w[6], x3), w[7]);
+  };
+  toInput = (pixels) => K.tensor(pixels, [1, 1, 28, 28], on);
+  state.batches = K.minibatch({ data: data.xtrn, shape: [60000, 1, 28, 28] }, { data: data.ytrn, shape: [60000] }, 100,
+    { shuffle: true, seed: 1, axis: 0, ...on });
+  state.test = K.minibatch({ data: data.xtst, shape: [10000, 1, 28, 28] }, { data: data.ytst, shape: [10000] }, 1000, { axis: 0, ...on });
+  $('lr').value = '0.1';
+}
 const lossgrad = K.gradloss((w, x, y) => K.nll(predict(w, x), y));
 
+/** Test accuracy: hits counted on the device, one readback. */
 async function testAccuracy() {
-  const s = K.tidy(() => predict(state.w, state.xtst));
-  const acc = K.accuracyAsync ? await K.accuracyAsync(s, state.ytst) : K.accuracy(s, state.ytst);
-  s.dispose();
-  return acc;
+  let hits = K.zeros([], on), n = 0;
+  for (const [x, y] of state.test) {
+    const h = K.tidy(() => K.add(hits, K.hits(predict(state.w, x), y)));
+    hits.dispose();
+    hits = h;
+    n += y.size;
+  }
+  const total = await hits.itemAsync();
+  hits.dispose();
+  return total / n;
 }
 
 state.history.push({ step: 0, loss: NaN, acc: await testAccuracy() });
@@ -129,7 +162,7 @@ function digitPixels() {
 }
 
 $('classify').onclick = async () => {
-  const x = K.tensor(digitPixels(), [784, 1], { device: device.name });
+  const x = toInput(digitPixels());
   const p = K.tidy(() => K.softmax(predict(state.w, x), 0));
   const probs = Array.from(await p.data());
   p.dispose(); x.dispose();

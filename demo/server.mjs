@@ -23,8 +23,9 @@ export function serve(port = 0) {
       'Cache-Control': 'no-store',
     };
     try {
-      let path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-      if (path === '/') { res.writeHead(302, { ...headers, Location: '/demo/' }); res.end(); return; }
+      const url = new URL(req.url ?? '/', 'http://x');
+      let path = decodeURIComponent(url.pathname);
+      if (path === '/') { res.writeHead(302, { ...headers, Location: `/demo/${url.search}` }); res.end(); return; }
       if (path.endsWith('/')) path += 'index.html';
       const file = normalize(join(root, path));
       if (!file.startsWith(root.endsWith(sep) ? root : root + sep)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
