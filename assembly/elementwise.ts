@@ -240,6 +240,21 @@ export function binary(op: i32, a: usize, b: usize, y: usize, ndim: i32, meta: u
   else binaryAxis(op, a, b, y, 0, ndim, meta);
 }
 
+/**
+ * `binary` for positions [i0, i1) of the outermost axis only (ndim >= 1): threads split
+ * that axis. Elements are computed by the same lane code wherever they fall, so any split
+ * gives the same bits.
+ */
+export function binaryOuter(op: i32, a: usize, b: usize, y: usize, ndim: i32, meta: usize, i0: i32, i1: i32): void {
+  const sa = load<i32>(meta + (<usize>ndim << 2));
+  const sb = load<i32>(meta + (<usize>(2 * ndim) << 2));
+  let block = 1; // output elements per position of axis 0
+  for (let d = 1; d < ndim; d++) block *= load<i32>(meta + (<usize>d << 2));
+  a += at(i0, sa); b += at(i0, sb); y += <usize>i0 * <usize>block << 2;
+  if (ndim == 1) { binaryRow(op, a, sa, b, sb, y, i1 - i0); return; }
+  for (let i = i0; i < i1; i++, a += at(1, sa), b += at(1, sb)) y = binaryAxis(op, a, b, y, 1, ndim, meta);
+}
+
 // ---------------------------------------------------------------------------------------
 // fill, i32ToF32
 

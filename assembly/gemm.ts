@@ -16,7 +16,11 @@
 // micro-kernel always computes a full tile; edge tiles go through a small buffer.
 //
 // `gemmBlock` computes any rectangle of C on its own (it packs what it needs into the
-// scratch it is given), so a threaded caller can split C into tiles, one per worker.
+// scratch it is given), so a threaded caller splits C into row or column strips, one per
+// thread, each with its own scratch. Every element's arithmetic is then the same as in a
+// single call provided the strips start at multiples of MR (rows) or NR (columns): the
+// micro-tiles stay where they were (only the tile at C's own edge is cut short, as before),
+// and the depth slices depend on K alone.
 
 import { madd } from './util';
 
@@ -61,6 +65,11 @@ export function gemmScratchBytes(M: i32, N: i32, K: i32): i32 {
   return blockScratchFloats(M, N, K) << 2;
 }
 
+/** Bytes of `scratch` that gemmBlock needs for an m x n block of C with depth K. */
+export function gemmBlockScratchBytes(m: i32, n: i32, K: i32): i32 {
+  return blockScratchFloats(m, n, K) << 2;
+}
+
 export function gemm(
   transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32,
   A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32, scratch: usize,
@@ -70,9 +79,10 @@ export function gemm(
 
 /**
  * C[m0:m1, n0:n1] = alpha * op(A)[m0:m1, :] * op(B)[:, n0:n1] + beta * C[m0:m1, n0:n1],
- * with scratch of blockScratchFloats(m1 - m0, n1 - n0, K) floats, 16-byte aligned.
+ * with scratch of gemmBlockScratchBytes(m1 - m0, n1 - n0, K) bytes, 16-byte aligned.
+ * The threaded cpu device calls it once per strip (m0 a multiple of 4, n0 of 8).
  */
-function gemmBlock(
+export function gemmBlock(
   transA: i32, transB: i32, m0: i32, m1: i32, n0: i32, n1: i32, K: i32, alpha: f32,
   A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32, scratch: usize,
 ): void {

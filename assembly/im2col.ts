@@ -151,7 +151,15 @@ function packedBytes(taps: i32, M: i32, K: i32, n: i32): i32 {
 
 /** y[N, O, Ho, Wo] = conv4(w[O, C, kh, kw], x[N, C, H, W]). */
 export function conv4Forward(x: usize, w: usize, y: usize, meta: usize, scratch: usize): void {
-  const N = m(meta, N_), C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), O = m(meta, O_);
+  conv4ForwardImages(x, w, y, meta, scratch, 0, m(meta, N_));
+}
+
+/**
+ * conv4Forward for images [n0, n1) only: each image's output depends on that image alone,
+ * so threads split the batch, each with its own scratch (conv4ScratchBytes).
+ */
+export function conv4ForwardImages(x: usize, w: usize, y: usize, meta: usize, scratch: usize, n0: i32, n1: i32): void {
+  const C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), O = m(meta, O_);
   const K = C * m(meta, KH) * m(meta, KW), P = m(meta, HO) * m(meta, WO);
   const kcMax = blockSize(K, KC, 1), pcMax = blockSize(P, PC, NR);
   const table = scratch;
@@ -161,7 +169,7 @@ export function conv4Forward(x: usize, w: usize, y: usize, meta: usize, scratch:
   tapTable(meta, table);
   packA(w, O, K, false, packedW);
   const xBytes = <usize>(C * H * W) << 2, yBytes = <usize>(O * P) << 2;
-  for (let n = 0; n < N; n++) {
+  for (let n = n0; n < n1; n++) {
     const xn = x + <usize>n * xBytes, yn = y + <usize>n * yBytes;
     for (let q0 = 0; q0 < P; q0 += pcMax) {
       const np = min(pcMax, P - q0);
@@ -193,15 +201,26 @@ export function conv4Forward(x: usize, w: usize, y: usize, meta: usize, scratch:
  * that may span images; the taps go in chunks of up to TC.
  */
 export function conv4BackwardFilter(x: usize, dy: usize, dw: usize, meta: usize, scratch: usize): void {
+  conv4BackwardFilterTaps(x, dy, dw, meta, scratch, 0, m(meta, C_) * m(meta, KH) * m(meta, KW));
+}
+
+/**
+ * conv4BackwardFilter for the taps (columns of dw as [O, T]) [ta, tb) only, ta a multiple
+ * of NR. Threads split the taps rather than the images: every dw element then adds its
+ * depth blocks (which span images) in the same order as one call does, so the sum is
+ * bit-identical for any number of threads.
+ */
+export function conv4BackwardFilterTaps(x: usize, dy: usize, dw: usize, meta: usize, scratch: usize, ta: i32, tb: i32): void {
   const N = m(meta, N_), C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), O = m(meta, O_);
   const T = C * m(meta, KH) * m(meta, KW), P = m(meta, HO) * m(meta, WO), total = N * P;
-  const kcMax = blockSize(total, KC, 4), ncMax = blockSize(T, TC, NR);
+  // (never wider than a whole call's block: conv4ScratchBytes is sized for that one)
+  const kcMax = blockSize(total, KC, 4), ncMax = min(blockSize(tb - ta, TC, NR), blockSize(T, TC, NR));
   const table = scratch;
   const packedDy = table + align16(<usize>T * TAP);
   const packedX = packedDy + align16(<usize>(((O + MR - 1) / MR * MR) * kcMax) << 2);
   const tile = packedX + align16(<usize>(ncMax * kcMax) << 2);
   tapTable(meta, table);
-  zeroSpan(dw, O * T);
+  for (let o = 0; o < O; o++) zeroSpan(dw + ((<usize>o * <usize>T + <usize>ta) << 2), tb - ta);
   const xBytes = <usize>(C * H * W) << 2, yBytes = <usize>(O * P) << 2;
   for (let g0 = 0; g0 < total; g0 += kcMax) {
     const kc = min(kcMax, total - g0);
@@ -211,8 +230,8 @@ export function conv4BackwardFilter(x: usize, dy: usize, dw: usize, meta: usize,
       packRowsT(dy + <usize>n * yBytes, O, P, q, len, g - g0, kc, packedDy);
       g += len;
     }
-    for (let t0 = 0; t0 < T; t0 += ncMax) {
-      const nt = min(ncMax, T - t0);
+    for (let t0 = ta; t0 < tb; t0 += ncMax) {
+      const nt = min(ncMax, tb - t0);
       for (let g = g0; g < g0 + kc;) {
         const n = g / P, q = g % P, len = min(P - q, g0 + kc - g);
         packTapsT(x + <usize>n * xBytes, meta, table, q, len, g - g0, kc, t0, nt, packedX);
@@ -238,7 +257,12 @@ export function conv4BackwardFilter(x: usize, dy: usize, dw: usize, meta: usize,
 
 /** dx[N, C, H, W] = col2im(w^T · dy_n) per image (overwrites dx). */
 export function conv4BackwardData(w: usize, dy: usize, dx: usize, meta: usize, scratch: usize): void {
-  const N = m(meta, N_), C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), O = m(meta, O_);
+  conv4BackwardDataImages(w, dy, dx, meta, scratch, 0, m(meta, N_));
+}
+
+/** conv4BackwardData for images [n0, n1) only (threads split the batch, as the forward). */
+export function conv4BackwardDataImages(w: usize, dy: usize, dx: usize, meta: usize, scratch: usize, n0: i32, n1: i32): void {
+  const C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), O = m(meta, O_);
   const M = C * m(meta, KH) * m(meta, KW), Wo = m(meta, WO), P = m(meta, HO) * Wo, sh = m(meta, SH);
   const kcMax = blockSize(O, KC, 1), pcMax = blockSize(P, PC, NR);
   const table = scratch;
@@ -248,7 +272,7 @@ export function conv4BackwardData(w: usize, dy: usize, dx: usize, meta: usize, s
   tapTable(meta, table);
   packA(w, M, O, true, packedW); // w^T: [taps x O]
   const xBytes = <usize>(C * H * W) << 2, yBytes = <usize>(O * P) << 2;
-  for (let n = 0; n < N; n++) {
+  for (let n = n0; n < n1; n++) {
     const dxn = dx + <usize>n * xBytes, dyn = dy + <usize>n * yBytes;
     zeroSpan(dxn, C * H * W);
     for (let q0 = 0; q0 < P; q0 += pcMax) {

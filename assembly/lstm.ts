@@ -116,19 +116,20 @@ export function lstmForward(
 // @ts-ignore: decorator
 @inline function backwardRows(
   acts: usize, cprev: usize, c: usize, dh: usize, dh2: usize, dc: usize,
-  dg: usize, dcprev: usize, dbias: usize, B: i32, H: i32,
+  dg: usize, dcprev: usize, dbias: usize, B: i32, H: i32, j0: i32, j1: i32,
   hasDh2: bool, hasDc: bool, hasDb: bool,
 ): void {
   const hb = <usize>H << 2, gb = hb << 2;
-  const vend = <usize>(H & ~3) << 2;
+  const jstart = <usize>j0 << 2, jend = <usize>j1 << 2;
+  const vend = <usize>(j0 + ((j1 - j0) & ~3)) << 2;
   for (let r = 0; r < B; r++) {
     const ro = <usize>r;
     const ar = acts + ro * gb, gr = dg + ro * gb;
     const cpr = cprev + ro * hb, cr = c + ro * hb, dhr = dh + ro * hb, dh2r = dh2 + ro * hb;
     const dcr = dc + ro * hb, dcpr = dcprev + ro * hb;
-    let j: usize = 0;
+    let j = jstart;
     for (; j < vend; j += 16) backwardAt(ar, cpr, cr, dhr, dh2r, dcr, gr, dcpr, dbias, j, hb, true, hasDh2, hasDc, hasDb);
-    for (; j < hb; j += 4) backwardAt(ar, cpr, cr, dhr, dh2r, dcr, gr, dcpr, dbias, j, hb, false, hasDh2, hasDc, hasDb);
+    for (; j < jend; j += 4) backwardAt(ar, cpr, cr, dhr, dh2r, dcr, gr, dcpr, dbias, j, hb, false, hasDh2, hasDc, hasDb);
   }
 }
 
@@ -143,15 +144,27 @@ export function lstmBackward(
   acts: usize, cprev: usize, c: usize, dh: usize, dh2: usize, dc: usize,
   dg: usize, dcprev: usize, dbias: usize, B: i32, H: i32,
 ): void {
+  lstmBackwardCols(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, 0, H);
+}
+
+/**
+ * lstmBackward for the columns [j0, j1) of every gate block only (j0 a multiple of 4).
+ * Threads split columns, not rows: dbias adds up over the rows, and each column keeps
+ * its row order this way, so any split gives the same bits.
+ */
+export function lstmBackwardCols(
+  acts: usize, cprev: usize, c: usize, dh: usize, dh2: usize, dc: usize,
+  dg: usize, dcprev: usize, dbias: usize, B: i32, H: i32, j0: i32, j1: i32,
+): void {
   const k = (dh2 != 0 ? 4 : 0) | (dc != 0 ? 2 : 0) | (dbias != 0 ? 1 : 0);
   switch (k) {
-    case 0: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, false, false, false); break;
-    case 1: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, false, false, true); break;
-    case 2: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, false, true, false); break;
-    case 3: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, false, true, true); break;
-    case 4: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, true, false, false); break;
-    case 5: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, true, false, true); break;
-    case 6: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, true, true, false); break;
-    case 7: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, true, true, true); break;
+    case 0: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, j0, j1, false, false, false); break;
+    case 1: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, j0, j1, false, false, true); break;
+    case 2: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, j0, j1, false, true, false); break;
+    case 3: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, j0, j1, false, true, true); break;
+    case 4: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, j0, j1, true, false, false); break;
+    case 5: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, j0, j1, true, false, true); break;
+    case 6: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, j0, j1, true, true, false); break;
+    case 7: backwardRows(acts, cprev, c, dh, dh2, dc, dg, dcprev, dbias, B, H, j0, j1, true, true, true); break;
   }
 }

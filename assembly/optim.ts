@@ -34,8 +34,12 @@ import { madd } from './util';
   else store<f32>(p, f32x4.extract_lane(v, 0));
 }
 
-/** The gradient scale for gclip: min(1, gclip / ||g||), or 1 when gclip <= 0. */
-function clipScale(g: usize, n: i32, gclip: f32): f32 {
+/**
+ * The gradient scale for gclip: min(1, gclip / ||g||), or 1 when gclip <= 0. Exported so
+ * that a threaded caller computes it once (its f64 sum runs in one order) and hands it to
+ * optimStepScaled on each thread's range.
+ */
+export function optimClipScale(g: usize, n: i32, gclip: f32): f32 {
   if (!(gclip > 0)) return 1;
   let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
   const end4 = <usize>(n & ~3) << 2;
@@ -133,7 +137,16 @@ function clipScale(g: usize, n: i32, gclip: f32): f32 {
  */
 export function optimStep(kind: i32, w: usize, g: usize, s1: usize, s2: usize, n: i32,
                           lr: f32, gclip: f32, a: f32, b: f32, eps: f32, c1: f32, c2: f32): void {
-  const gs = f32x4.splat(clipScale(g, n, gclip));
+  optimStepScaled(kind, w, g, s1, s2, n, optimClipScale(g, n, gclip), lr, a, b, eps, c1, c2);
+}
+
+/**
+ * optimStep with the clipping scale given (ge = gscale * g): the per-element pass alone,
+ * which threads run on ranges of w, g, s1, s2 (elements are independent).
+ */
+export function optimStepScaled(kind: i32, w: usize, g: usize, s1: usize, s2: usize, n: i32,
+                                gscale: f32, lr: f32, a: f32, b: f32, eps: f32, c1: f32, c2: f32): void {
+  const gs = f32x4.splat(gscale);
   const vlr = f32x4.splat(lr);
   const va = f32x4.splat(a), va1 = f32x4.splat(1 - a);
   const vb = f32x4.splat(b), vb1 = f32x4.splat(1 - b);

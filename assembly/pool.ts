@@ -37,10 +37,15 @@ const NC_ = 0, H_ = 1, W_ = 2, HO = 3, WO = 4, KH = 5, KW = 6, PH = 7, PW = 8, S
 
 /** y = pool(x). */
 export function poolForward(x: usize, y: usize, meta: usize): void {
-  const NC = m(meta, NC_), H = m(meta, H_), W = m(meta, W_), Ho = m(meta, HO), Wo = m(meta, WO);
+  poolForwardPlanes(x, y, meta, 0, m(meta, NC_));
+}
+
+/** poolForward for planes [p0, p1) only (planes are independent: threads split them). */
+export function poolForwardPlanes(x: usize, y: usize, meta: usize, p0: i32, p1: i32): void {
+  const H = m(meta, H_), W = m(meta, W_), Ho = m(meta, HO), Wo = m(meta, WO);
   const mode = m(meta, MODE);
   const fast = isFast2x2(meta);
-  for (let p = 0; p < NC; p++) {
+  for (let p = p0; p < p1; p++) {
     const xp = x + ((<usize>p * <usize>H * <usize>W) << 2);
     const yp = y + ((<usize>p * <usize>Ho * <usize>Wo) << 2);
     if (fast) {
@@ -115,10 +120,15 @@ function forwardPlane(xp: usize, yp: usize, meta: usize): void {
 
 /** dx = the gradient of pool at x given dy (overwrites dx). y is not read. */
 export function poolBackward(x: usize, y: usize, dy: usize, dx: usize, meta: usize): void {
-  const NC = m(meta, NC_), H = m(meta, H_), W = m(meta, W_), Ho = m(meta, HO), Wo = m(meta, WO);
+  poolBackwardPlanes(x, y, dy, dx, meta, 0, m(meta, NC_));
+}
+
+/** poolBackward for planes [p0, p1) only. */
+export function poolBackwardPlanes(x: usize, y: usize, dy: usize, dx: usize, meta: usize, p0: i32, p1: i32): void {
+  const H = m(meta, H_), W = m(meta, W_), Ho = m(meta, HO), Wo = m(meta, WO);
   const mode = m(meta, MODE);
   const fast = isFast2x2(meta);
-  for (let p = 0; p < NC; p++) {
+  for (let p = p0; p < p1; p++) {
     const xp = x + ((<usize>p * <usize>H * <usize>W) << 2);
     const dxp = dx + ((<usize>p * <usize>H * <usize>W) << 2);
     const gp = dy + ((<usize>p * <usize>Ho * <usize>Wo) << 2);

@@ -87,14 +87,16 @@ import { expv, logv, expScalar, logScalar } from './math';
 // ---------------------------------------------------------------------------------------
 // reduce
 
-// Columns [0, inner) of one outer block, y row += R_j x[j, :]. rb = inner * 4 bytes.
+// Columns [0, width) of one outer block (rows `inner` floats apart), y[i] = R_j x[j, i].
+// Each column's lane code is the same in the 16-, 4- and 1-column loops, so a column's
+// result does not depend on which loop (or which thread's range) it falls in.
 // @ts-ignore: decorator
-@inline function reduceCols(op: i32, x: usize, y: usize, r: i32, inner: i32): void {
+@inline function reduceCols(op: i32, x: usize, y: usize, r: i32, inner: i32, width: i32): void {
   const init = f32x4.splat(rinit(op));
   const rb = <usize>inner << 2;
   const xe = x + <usize>r * rb;
   let i = 0;
-  for (; i + 16 <= inner; i += 16) {
+  for (; i + 16 <= width; i += 16) {
     let a0 = init, a1 = init, a2 = init, a3 = init;
     for (let p = x + (<usize>i << 2); p < xe; p += rb) {
       a0 = racc(op, a0, v128.load(p));
@@ -108,38 +110,46 @@ import { expv, logv, expScalar, logScalar } from './math';
     v128.store(q + 32, a2);
     v128.store(q + 48, a3);
   }
-  for (; i + 4 <= inner; i += 4) {
+  for (; i + 4 <= width; i += 4) {
     let a = init;
     for (let p = x + (<usize>i << 2); p < xe; p += rb) a = racc(op, a, v128.load(p));
     v128.store(y + (<usize>i << 2), a);
   }
-  for (; i < inner; i++) {
+  for (; i < width; i++) {
     let a = init;
     for (let p = x + (<usize>i << 2); p < xe; p += rb) a = racc(op, a, f32x4.splat(load<f32>(p)));
     store<f32>(y + (<usize>i << 2), f32x4.extract_lane(a, 0));
   }
 }
 
+// Outer blocks [o0, o1), columns [i0, i1) (threads split outer or inner, never r).
 // @ts-ignore: decorator
-@inline function reduceOp(op: i32, x: usize, y: usize, outer: i32, r: i32, inner: i32): void {
+@inline function reduceOp(op: i32, x: usize, y: usize, r: i32, inner: i32, o0: i32, o1: i32, i0: i32, i1: i32): void {
   if (inner == 1) {
     const rb = <usize>r << 2;
-    for (let o = 0; o < outer; o++) store<f32>(y + (<usize>o << 2), reduceRun(op, x + <usize>o * rb, r));
+    for (let o = o0; o < o1; o++) store<f32>(y + (<usize>o << 2), reduceRun(op, x + <usize>o * rb, r));
   } else {
     const xb = <usize>r * <usize>inner << 2;
     const yb = <usize>inner << 2;
-    for (let o = 0; o < outer; o++) reduceCols(op, x + <usize>o * xb, y + <usize>o * yb, r, inner);
+    const off = <usize>i0 << 2;
+    for (let o = o0; o < o1; o++) reduceCols(op, x + <usize>o * xb + off, y + <usize>o * yb + off, r, inner, i1 - i0);
   }
 }
 
 /** y[o, i] = R_{j<r} x[o, j, i]. */
 export function reduce(op: i32, x: usize, y: usize, outer: i32, r: i32, inner: i32): void {
+  reduceRange(op, x, y, outer, r, inner, 0, outer, 0, inner);
+}
+
+/** `reduce` for outer blocks [o0, o1) and columns [i0, i1) only (outer is not read). */
+export function reduceRange(op: i32, x: usize, y: usize, outer: i32, r: i32, inner: i32,
+                            o0: i32, o1: i32, i0: i32, i1: i32): void {
   switch (op) {
-    case 0: reduceOp(0, x, y, outer, r, inner); break;
-    case 1: reduceOp(1, x, y, outer, r, inner); break;
-    case 2: reduceOp(2, x, y, outer, r, inner); break;
-    case 3: reduceOp(3, x, y, outer, r, inner); break;
-    case 4: reduceOp(4, x, y, outer, r, inner); break;
+    case 0: reduceOp(0, x, y, r, inner, o0, o1, i0, i1); break;
+    case 1: reduceOp(1, x, y, r, inner, o0, o1, i0, i1); break;
+    case 2: reduceOp(2, x, y, r, inner, o0, o1, i0, i1); break;
+    case 3: reduceOp(3, x, y, r, inner, o0, o1, i0, i1); break;
+    case 4: reduceOp(4, x, y, r, inner, o0, o1, i0, i1); break;
   }
 }
 
@@ -336,11 +346,12 @@ export function argmax(x: usize, y: usize, outer: i32, r: i32, inner: i32): void
   }
 }
 
+// Outer blocks [o0, o1), columns [i0, i1), as reduceOp.
 // @ts-ignore: decorator
-@inline function expFamily(kind: i32, x: usize, y: usize, outer: i32, r: i32, inner: i32): void {
+@inline function expFamily(kind: i32, x: usize, y: usize, r: i32, inner: i32, o0: i32, o1: i32, i0: i32, i1: i32): void {
   if (inner == 1) {
     const rb = <usize>r << 2;
-    for (let o = 0; o < outer; o++) {
+    for (let o = o0; o < o1; o++) {
       const xo = x + <usize>o * rb;
       const m = reduceRun(1, xo, r);
       if (kind == 0) {
@@ -357,29 +368,40 @@ export function argmax(x: usize, y: usize, outer: i32, r: i32, inner: i32): void
   }
   const rb = <usize>inner << 2;
   const yb = kind == 0 ? rb : <usize>r * rb; // y per outer block: [inner] or [r, inner]
-  for (let o = 0; o < outer; o++) {
+  for (let o = o0; o < o1; o++) {
     const xo = x + <usize>o * <usize>r * rb;
     const yo = y + <usize>o * yb;
-    let i = 0;
-    for (; i + 16 <= inner; i += 16) expCols16(kind, xo + (<usize>i << 2), yo + (<usize>i << 2), r, rb);
-    for (; i + 4 <= inner; i += 4) expCols(kind, xo + (<usize>i << 2), yo + (<usize>i << 2), r, rb, true);
-    for (; i < inner; i++) expCols(kind, xo + (<usize>i << 2), yo + (<usize>i << 2), r, rb, false);
+    let i = i0;
+    for (; i + 16 <= i1; i += 16) expCols16(kind, xo + (<usize>i << 2), yo + (<usize>i << 2), r, rb);
+    for (; i + 4 <= i1; i += 4) expCols(kind, xo + (<usize>i << 2), yo + (<usize>i << 2), r, rb, true);
+    for (; i < i1; i++) expCols(kind, xo + (<usize>i << 2), yo + (<usize>i << 2), r, rb, false);
   }
 }
 
 /** y[o, i] = log sum_j exp(x[o, j, i]), computed stably. */
 export function logsumexp(x: usize, y: usize, outer: i32, r: i32, inner: i32): void {
-  expFamily(0, x, y, outer, r, inner);
+  expFamily(0, x, y, r, inner, 0, outer, 0, inner);
 }
 
 /** y[o, j, i] = exp(x[o, j, i] - m) / sum_j exp(x[o, j, i] - m), m the maximum over j. */
 export function softmax(x: usize, y: usize, outer: i32, r: i32, inner: i32): void {
-  expFamily(1, x, y, outer, r, inner);
+  expFamily(1, x, y, r, inner, 0, outer, 0, inner);
 }
 
 /** y[o, j, i] = (x[o, j, i] - m) - log sum_j exp(x[o, j, i] - m). */
 export function logsoftmax(x: usize, y: usize, outer: i32, r: i32, inner: i32): void {
-  expFamily(2, x, y, outer, r, inner);
+  expFamily(2, x, y, r, inner, 0, outer, 0, inner);
+}
+
+/**
+ * kind 0 logsumexp, 1 softmax, 2 logsoftmax for outer blocks [o0, o1) and columns
+ * [i0, i1) only: threads split outer or inner, never the reduced axis.
+ */
+export function softmaxRange(kind: i32, x: usize, y: usize, outer: i32, r: i32, inner: i32,
+                             o0: i32, o1: i32, i0: i32, i1: i32): void {
+  if (kind == 0) expFamily(0, x, y, r, inner, o0, o1, i0, i1);
+  else if (kind == 1) expFamily(1, x, y, r, inner, o0, o1, i0, i1);
+  else expFamily(2, x, y, r, inner, o0, o1, i0, i1);
 }
 
 // ---------------------------------------------------------------------------------------

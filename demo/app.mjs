@@ -8,7 +8,7 @@ const state = { w: null, opts: null, batches: null, xtst: null, ytst: null, hist
 window.knetDemo = state; // for tests
 
 const device = await chooseDevice();
-$('device').textContent = `device: ${device.name}` + (device.name === 'cpu' ? ` (WebAssembly, ${K.simdLevel()})` : ` (WebGPU: ${device.info})`)
+$('device').textContent = `device: ${device.name}` + (device.name === 'cpu' ? ` (WebAssembly, ${K.simdLevel()}, ${K.threads()} thread${K.threads() > 1 ? 's' : ''})` : ` (WebGPU: ${device.info})`)
   + (crossOriginIsolated ? ', cross-origin isolated' : '');
 
 async function chooseDevice() {

@@ -1,6 +1,7 @@
 // A static file server for the demo and the browser tests, on 127.0.0.1 only.
-// It sends COOP/COEP so pages are cross-origin isolated (SharedArrayBuffer, threads).
-// Usage: node demo/server.mjs [port]   (0 or none: a free port, printed on stdout)
+// It sends COOP/COEP so pages are cross-origin isolated (SharedArrayBuffer, threads);
+// `isolated: false` (--no-isolation) leaves them out, to see a page run on one thread.
+// Usage: node demo/server.mjs [port] [--no-isolation]   (0 or none: a free port, printed on stdout)
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
@@ -14,14 +15,14 @@ const types = {
   '.data': 'text/plain', '.svg': 'image/svg+xml',
 };
 
-export function serve(port = 0) {
+export function serve(port = 0, { isolated = true } = {}) {
   const server = createServer(async (req, res) => {
-    const headers = {
+    const headers = isolated ? {
       'Cross-Origin-Opener-Policy': 'same-origin',
       'Cross-Origin-Embedder-Policy': 'require-corp',
       'Cross-Origin-Resource-Policy': 'same-origin',
       'Cache-Control': 'no-store',
-    };
+    } : { 'Cache-Control': 'no-store' };
     try {
       const url = new URL(req.url ?? '/', 'http://x');
       let path = decodeURIComponent(url.pathname);
@@ -42,7 +43,9 @@ export function serve(port = 0) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const server = await serve(Number(process.argv[2] ?? 8080));
+  const args = process.argv.slice(2);
+  const isolated = !args.includes('--no-isolation');
+  const server = await serve(Number(args.find((a) => !a.startsWith('--')) ?? 8080), { isolated });
   const { port } = server.address();
-  console.log(`knet demo: http://127.0.0.1:${port}/`);
+  console.log(`knet demo: http://127.0.0.1:${port}/${isolated ? '' : ' (not cross-origin isolated: one thread)'}`);
 }

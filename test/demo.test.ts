@@ -16,9 +16,9 @@ describe.skipIf(!existsSync(CHROMIUM))('demo page', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it.each([
-    ['the MLP on WebAssembly (no WebGPU adapter)', '', [], /device: cpu \(WebAssembly, relaxed-simd\), cross-origin isolated/, 'demo', 0.93],
+    ['the MLP on WebAssembly (no WebGPU adapter)', '', [], /device: cpu \(WebAssembly, relaxed-simd, \d+ threads?\), cross-origin isolated/, 'demo', 0.93],
     ['the MLP on WebGPU (--enable-unsafe-webgpu)', '', ['--enable-unsafe-webgpu'], /device: gpu \(WebGPU: .*\), cross-origin isolated/, 'demo-webgpu', 0.93],
-    ['LeNet on WebAssembly', '?model=lenet', [], /device: cpu \(WebAssembly, relaxed-simd\)/, 'demo-lenet', 0.97],
+    ['LeNet on WebAssembly', '?model=lenet', [], /device: cpu \(WebAssembly, relaxed-simd(, \d+ threads?)?\)/, 'demo-lenet', 0.97],
   ] as const)('trains %s in the page and classifies a drawn digit', async (_, query, flags, deviceLine, shot, minAccuracy) => {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking', '--no-first-run', ...flags] });

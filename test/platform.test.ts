@@ -1,8 +1,11 @@
 // The built package in every runtime: Node, Deno (the npm `deno` binary) and Chromium
-// (Debian's, driven by playwright-core). Each trains a few softmax steps and the loss falls.
+// (Debian's, driven by playwright-core). Each trains a few softmax steps and the loss falls,
+// on the cpu device's threads where shared memory is allowed (in Chromium: a cross-origin
+// isolated page; the same page served without COOP/COEP runs on one thread).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuOk } from './helpers/gpu.js';
 
@@ -16,6 +19,8 @@ describe('runtimes', () => {
     const r = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs'], { encoding: 'utf8' }));
     expect(r.falls).toBe(true);
     expect(r.saved).toBe(true);
+    expect(r.threads).toBe(Math.min(availableParallelism(), 63 + 1));
+    expect(r.threadsSame).toBe(true);
   });
 
   it.skipIf(!existsSync(deno))('deno imports dist/ and trains, with the same numbers as node', () => {
@@ -24,6 +29,8 @@ describe('runtimes', () => {
     expect(r.falls).toBe(true);
     expect(r.saved).toBe(true);
     expect(r.last).toBe(n.last);
+    expect(r.threads).toBe(n.threads); // Deno runs threaded too
+    expect(r.threadsSame).toBe(true);
   });
 
   it.skipIf(!gpuOk)('node and deno train on the gpu device (WebGPU), with the cpu\'s numbers', () => {
@@ -38,16 +45,18 @@ describe('runtimes', () => {
   });
 
   describe.skipIf(!existsSync(CHROMIUM))('chromium', () => {
-    let server: Server;
-    let base = '';
+    let server: Server, plain: Server;
+    let base = '', plainBase = '';
     beforeAll(async () => {
       const { serve } = await import('../demo/server.mjs');
       server = await serve(0);
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      plain = await serve(0, { isolated: false });
+      plainBase = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
     });
-    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+    afterAll(() => Promise.all([server, plain].map((s) => new Promise<void>((r) => s.close(() => r())))));
 
-    async function page(flags: string[], shot: string) {
+    async function page(flags: string[], shot: string, from = base) {
       const { chromium } = await import('playwright-core');
       const browser = await chromium.launch({
         executablePath: CHROMIUM, headless: true,
@@ -55,14 +64,15 @@ describe('runtimes', () => {
       });
       try {
         const p = await browser.newPage();
-        const errors: string[] = [];
+        const errors: string[] = [], logs: string[] = [];
         p.on('pageerror', (e) => errors.push(String(e)));
-        await p.goto(`${base}/test/platform/page.html`);
+        p.on('console', (m) => logs.push(m.text()));
+        await p.goto(`${from}/test/platform/page.html`);
         await p.waitForFunction(() => (window as any).result, null, { timeout: 60_000 });
         const r = await p.evaluate(() => (window as any).result);
         mkdirSync('test-results', { recursive: true });
         await p.screenshot({ path: `test-results/${shot}.png` });
-        return { ...r, errors };
+        return { ...r, errors, logs };
       } finally { await browser.close(); }
     }
 
@@ -74,6 +84,20 @@ describe('runtimes', () => {
       expect(r.falls).toBe(true);
       expect(r.simd).toBe('relaxed-simd');
       expect(r).toMatchObject({ device: 'cpu', defaultDevice: 'cpu', saved: true });
+      expect(r.threads).toBeGreaterThan(1); // cross-origin isolated: the cpu device's workers run
+      expect(r.threads).toBe(r.cores);
+      expect(r.threadsSame).toBe(true);
+    });
+
+    it('not cross-origin isolated (no COOP/COEP): one thread, a one-line notice, trains on WebAssembly', async () => {
+      const r = await page([], 'browser-wasm-one-thread', plainBase);
+      expect(r.error).toBeUndefined();
+      expect(r.errors).toEqual([]);
+      expect(r.isolated).toBe(false);
+      expect(r).toMatchObject({ device: 'cpu', threads: 1, threadsSame: true, falls: true, saved: true });
+      expect(r.logs.filter((l: string) => l.startsWith('knet:'))).toEqual([
+        expect.stringMatching(/^knet: the cpu device runs on one thread: the page is not cross-origin isolated/),
+      ]);
     });
 
     it('with --enable-unsafe-webgpu: an adapter (SwiftShader), trains on WebGPU', async () => {

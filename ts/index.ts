@@ -10,7 +10,7 @@ export { setSeed } from './random.js';
 export { tidy, keep } from './scope.js';
 export { memory } from './memory.js';
 export { devices, defaultDevice, setDefaultDevice } from './device/index.js';
-export { simdLevel } from './device/cpu.js';
+export { simdLevel, setThreads, threads } from './device/cpu.js';
 export { initGpu, gpuAvailable, useBestDevice } from './device/webgpu/init.js';
 export type { GpuInfo, GpuOptions } from './device/webgpu/init.js';
 export { gpu, cpu } from './device/webgpu/transfer.js';

@@ -1,6 +1,7 @@
 // Runtime smoke test, run by Node, Deno and the browser page: imports the built package,
 // trains a few softmax steps on the given device (default: the cpu) and checks that the
-// loss falls. Prints one JSON line.
+// loss falls, and that the cpu device's threads (K.threads() of them) give one thread's
+// bits. Prints one JSON line.
 import * as K from '../../dist/index.js';
 
 export async function smoke(device = 'cpu') {
@@ -27,7 +28,15 @@ export async function smoke(device = 'cpu') {
   const back = (await K.load(bytes)).params.w;
   const same = (await back[0].data()).every((v, i, a) => Object.is(v, a[i])) &&
     String(await back[0].data()) === String(await w[0].data());
-  return { device, simd: K.simdLevel(), first: losses[0], last: losses.at(-1), falls: losses.at(-1) < losses[0] * 0.5, saved: same };
+  // the cpu device's threads: a product big enough to be split gives one thread's bits
+  const threads = K.threads();
+  const a = K.randn([192, 160], { device: 'cpu' }), b = K.randn([160, 200], { device: 'cpu' });
+  const many = await K.softmax(K.matmul(a, b), 0).data();
+  await K.setThreads(1);
+  const one = await K.softmax(K.matmul(a, b), 0).data();
+  await K.setThreads(threads);
+  const threadsSame = many.every((v, i) => Object.is(v, one[i]));
+  return { device, simd: K.simdLevel(), threads, threadsSame, first: losses[0], last: losses.at(-1), falls: losses.at(-1) < losses[0] * 0.5, saved: same };
 }
 
 async function tmpFile() {

@@ -1,6 +1,10 @@
 // The cpu device: tensors in WebAssembly linear memory, kernels from assembly/.
 // Storage handles are byte offsets. Freed blocks go to free lists by size class;
 // the heap only grows when no pooled block fits.
+//
+// Over a shared memory the device has a thread pool (threads.ts): heavy kernels are cut
+// into parts along axes whose elements are independent (split.ts), so results are
+// bit-identical for any number of threads; small ones run on the calling thread alone.
 
 import type { Tensor } from '../../tensor.js';
 import {
@@ -9,6 +13,8 @@ import {
 } from '../device.js';
 import { FreeLists, sizeClass } from '../pool.js';
 import { MAX_PAGES, PAGE, type KernelExports, type WasmModule } from './module.js';
+import { MIN_WORK, partsFor, splitRange } from './split.js';
+import { type Part, ThreadPool } from './threads.js';
 
 const ALIGN = 16;
 const META_BYTES = 1024;
@@ -23,8 +29,10 @@ export class WasmDevice implements Device {
   private live = 0;
   private count = 0;
   private meta: number;
-  private scratch = 0;
-  private scratchBytes = 0;
+  /** Packing scratch per thread (index 0: the calling thread); blocks only grow. */
+  private scratches: Array<{ ptr: number; bytes: number }> = [];
+  /** The thread pool, on a shared memory only (the `-mt` build). */
+  readonly workers: ThreadPool | null;
 
   constructor(mod: WasmModule) {
     this.wmem = mod.memory;
@@ -32,6 +40,23 @@ export class WasmDevice implements Device {
     this.relaxed = mod.relaxed;
     this.top = align(this.k.heapBase() as number);
     this.meta = this.bump(META_BYTES);
+    // The pool's control block sits in the first pages, below every tensor.
+    this.workers = mod.shared ? new ThreadPool(mod, this.bump(ThreadPool.BYTES)) : null;
+  }
+
+  /** Threads that kernels may use now (1 without a pool). */
+  threads(): number { return this.workers ? this.workers.threads() : 1; }
+
+  /** Runs one part here, or several on the pool (part 0 on this thread). */
+  private run(parts: Part[]): void {
+    if (parts.length === 1) this.k[parts[0].fn](...parts[0].args);
+    else this.workers!.run(parts, this.k);
+  }
+
+  /** Element ranges [a, b) of n, in multiples of 4, for ops of n elements at `min` per part. */
+  private ranges(n: number, min: number): Array<[number, number]> | null {
+    const p = partsFor(this.threads(), n, min);
+    return p > 1 ? splitRange(n, p, 4) : null;
   }
 
   private bump(bytes: number): number {
@@ -90,45 +115,84 @@ export class WasmDevice implements Device {
   }
 
   fill(out: Tensor, value: number): void {
-    if (out.dtype === 'int32') new Int32Array(this.wmem.buffer, this.ptr(out), out.size).fill(value);
-    else this.k.fill(this.ptr(out), out.size, value);
+    if (out.dtype === 'int32') { new Int32Array(this.wmem.buffer, this.ptr(out), out.size).fill(value); return; }
+    const y = this.ptr(out), r = this.ranges(out.size, MIN_WORK.elements);
+    if (!r) this.k.fill(y, out.size, value);
+    else this.run(r.map(([a, b]) => ({ fn: 'fill', args: [y + a * 4, b - a, value] })));
   }
   unary(op: UnaryOp, x: Tensor, out: Tensor): void {
-    this.k.unary(op, this.ptr(x), this.ptr(out), out.size);
+    const px = this.ptr(x), py = this.ptr(out);
+    const r = this.ranges(out.size, HEAVY_UNARY.has(op) ? MIN_WORK.heavyElements : MIN_WORK.elements);
+    if (!r) this.k.unary(op, px, py, out.size);
+    else this.run(r.map(([a, b]) => ({ fn: 'unary', args: [op, px + a * 4, py + a * 4, b - a] })));
   }
   binaryScalar(op: BinaryOp, x: Tensor, s: number, out: Tensor, swap: boolean): void {
-    this.k.binaryScalar(op, this.ptr(x), s, this.ptr(out), out.size, swap ? 1 : 0);
+    const px = this.ptr(x), py = this.ptr(out);
+    const r = this.ranges(out.size, op === BinaryOp.pow ? MIN_WORK.heavyElements : MIN_WORK.elements);
+    if (!r) this.k.binaryScalar(op, px, s, py, out.size, swap ? 1 : 0);
+    else this.run(r.map(([a, b]) => ({ fn: 'binaryScalar', args: [op, px + a * 4, s, py + a * 4, b - a, swap ? 1 : 0] })));
   }
   binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor, p: Broadcast): void {
     const meta = this.writeMeta(p.shape, p.astrides, p.bstrides);
-    this.k.binary(op, this.ptr(a), this.ptr(b), this.ptr(out), p.shape.length, meta);
+    const pa = this.ptr(a), pb = this.ptr(b), py = this.ptr(out), ndim = p.shape.length;
+    const parts = ndim === 0 ? 1
+      : partsFor(this.threads(), out.size, op === BinaryOp.pow ? MIN_WORK.heavyElements : MIN_WORK.elements);
+    if (parts === 1 || p.shape[0] < 2) { this.k.binary(op, pa, pb, py, ndim, meta); return; }
+    // the outermost axis: whole rows when there are inner axes, 4-element runs otherwise
+    const r = splitRange(p.shape[0], parts, ndim === 1 ? 4 : 1);
+    this.run(r.map(([i0, i1]) => ({ fn: 'binaryOuter', args: [op, pa, pb, py, ndim, meta, i0, i1] })));
   }
   stridedCopy(x: Tensor, out: Tensor, strides: number[]): void {
     const meta = this.writeMeta(out.shape as number[], strides);
     this.k.stridedCopy(this.ptr(x), this.ptr(out), out.shape.length, meta);
   }
   castToFloat(x: Tensor, out: Tensor): void {
-    this.k.i32ToF32(this.ptr(x), this.ptr(out), x.size);
+    const px = this.ptr(x), py = this.ptr(out), r = this.ranges(x.size, MIN_WORK.elements);
+    if (!r) this.k.i32ToF32(px, py, x.size);
+    else this.run(r.map(([a, b]) => ({ fn: 'i32ToF32', args: [px + a * 4, py + a * 4, b - a] })));
   }
   matmul(transA: boolean, transB: boolean, a: Tensor, b: Tensor, out: Tensor,
          M: number, N: number, K: number, alpha: number, beta: number): void {
-    const need = this.k.gemmScratchBytes(M, N, K) as number;
-    if (need > this.scratchBytes) {
-      // The scratch block only grows; it is reused by every later gemm.
-      if (this.scratchBytes) this.free.put(sizeClass(this.scratchBytes), this.scratch);
-      this.scratchBytes = sizeClass(need);
-      this.scratch = this.free.take(this.scratchBytes) ?? this.bump(this.scratchBytes);
-    }
     const lda = transA ? M : K, ldb = transB ? K : N;
-    this.k.gemm(+transA, +transB, M, N, K, alpha, this.ptr(a), lda, this.ptr(b), ldb, beta,
-      this.ptr(out), N, this.scratch);
+    const pa = this.ptr(a), pb = this.ptr(b), pc = this.ptr(out);
+    const parts = partsFor(this.threads(), 2 * M * N * K, MIN_WORK.flops);
+    if (parts === 1) {
+      const s = this.scratchOf(0, this.k.gemmScratchBytes(M, N, K) as number);
+      this.k.gemm(+transA, +transB, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, N, s);
+      return;
+    }
+    // Strips of C along its longer side: each thread packs the whole of the other operand,
+    // which costs least relative to the strip's arithmetic when the strips are long. Rows
+    // go in multiples of the micro-tile's 4, columns of its 8 (gemm.ts: bit-identical).
+    const byRows = M >= N;
+    const r = byRows ? splitRange(M, parts, 4) : splitRange(N, parts, 8);
+    this.run(r.map(([s0, s1], t) => {
+      const [m0, m1, n0, n1] = byRows ? [s0, s1, 0, N] : [0, M, s0, s1];
+      const s = this.scratchOf(t, this.k.gemmBlockScratchBytes(m1 - m0, n1 - n0, K) as number);
+      return { fn: 'gemmBlock', args: [+transA, +transB, m0, m1, n0, n1, K, alpha, pa, lda, pb, ldb, beta, pc, N, s] };
+    }));
+  }
+  /** Outer or inner ranges for the [outer, r, inner] kernels (never r: sums keep their order). */
+  private reduceParts(outer: number, r: number, inner: number, min: number): Array<[number, number, number, number]> | null {
+    const parts = partsFor(this.threads(), outer * r * inner, min);
+    if (parts === 1) return null;
+    if (outer >= parts || (inner === 1 && outer > 1)) {
+      return splitRange(outer, parts, 1).map(([o0, o1]) => [o0, o1, 0, inner]);
+    }
+    if (inner >= 8) return splitRange(inner, parts, inner >= 16 * parts ? 16 : 4).map(([i0, i1]) => [0, outer, i0, i1]);
+    return outer > 1 ? splitRange(outer, parts, 1).map(([o0, o1]) => [o0, o1, 0, inner]) : null;
   }
   reduce(op: ReduceOp, x: Tensor, out: Tensor, outer: number, r: number, inner: number): void {
-    this.k.reduce(op, this.ptr(x), this.ptr(out), outer, r, inner);
+    const px = this.ptr(x), py = this.ptr(out), split = this.reduceParts(outer, r, inner, MIN_WORK.reduceElements);
+    if (!split) this.k.reduce(op, px, py, outer, r, inner);
+    else this.run(split.map((q) => ({ fn: 'reduceRange', args: [op, px, py, outer, r, inner, ...q] })));
   }
   softmax(op: SoftmaxOp, x: Tensor, out: Tensor, outer: number, r: number, inner: number): void {
+    const px = this.ptr(x), py = this.ptr(out), split = this.reduceParts(outer, r, inner, MIN_WORK.heavyElements);
+    // SoftmaxOp's codes are softmaxRange's kinds: 0 logsumexp, 1 softmax, 2 logsoftmax
+    if (split) { this.run(split.map((q) => ({ fn: 'softmaxRange', args: [op, px, py, outer, r, inner, ...q] }))); return; }
     const f = op === SoftmaxOp.logsumexp ? 'logsumexp' : op === SoftmaxOp.softmax ? 'softmax' : 'logsoftmax';
-    this.k[f](this.ptr(x), this.ptr(out), outer, r, inner);
+    this.k[f](px, py, outer, r, inner);
   }
   argmax(x: Tensor, out: Tensor, outer: number, r: number, inner: number): void {
     this.k.argmax(this.ptr(x), this.ptr(out), outer, r, inner);
@@ -142,8 +206,15 @@ export class WasmDevice implements Device {
   optimStep(kind: OptimKind, w: Tensor, g: Tensor, s1: Tensor | null, s2: Tensor | null,
             hyper: readonly number[]): void {
     const [lr, gclip, a, b, eps, c1, c2] = hyper;
-    this.k.optimStep(kind, this.ptr(w), this.ptr(g), s1 ? this.ptr(s1) : 0, s2 ? this.ptr(s2) : 0,
-      w.size, lr, gclip, a, b, eps, c1, c2);
+    const pw = this.ptr(w), pg = this.ptr(g), p1 = s1 ? this.ptr(s1) : 0, p2 = s2 ? this.ptr(s2) : 0;
+    const r = this.ranges(w.size, MIN_WORK.reduceElements);
+    if (!r) { this.k.optimStep(kind, pw, pg, p1, p2, w.size, lr, gclip, a, b, eps, c1, c2); return; }
+    // The clipping norm is one sum over all of g: computed once here, in one order.
+    const gs = this.k.optimClipScale(pg, w.size, gclip) as number;
+    this.run(r.map(([i, j]) => ({
+      fn: 'optimStepScaled',
+      args: [kind, pw + i * 4, pg + i * 4, p1 && p1 + i * 4, p2 && p2 + i * 4, j - i, gs, lr, a, b, eps, c1, c2],
+    })));
   }
 
   // indexing and LSTM kernels (assembly/gather.ts, assembly/lstm.ts)
@@ -160,53 +231,102 @@ export class WasmDevice implements Device {
   }
   lstmForward(xg: Tensor, hg: Tensor | null, bias: Tensor | null, cprev: Tensor, acts: Tensor,
               c: Tensor, h: Tensor, B: number, H: number): void {
-    this.k.lstmForward(this.ptr(xg), hg ? this.ptr(hg) : 0, bias ? this.ptr(bias) : 0, this.ptr(cprev),
-      this.ptr(acts), this.ptr(c), this.ptr(h), B, H);
+    const px = this.ptr(xg), ph = hg ? this.ptr(hg) : 0, pb = bias ? this.ptr(bias) : 0, pcp = this.ptr(cprev);
+    const pa = this.ptr(acts), pc = this.ptr(c), pH = this.ptr(h);
+    const parts = partsFor(this.threads(), B * H * 4, MIN_WORK.heavyElements);
+    if (parts === 1) { this.k.lstmForward(px, ph, pb, pcp, pa, pc, pH, B, H); return; }
+    // rows are independent: each thread gets a block of rows ([B, 4H] and [B, H] arrays)
+    const g = 16 * H, s = 4 * H;
+    this.run(splitRange(B, parts, 1).map(([r0, r1]) => ({
+      fn: 'lstmForward',
+      args: [px + r0 * g, ph && ph + r0 * g, pb, pcp + r0 * s, pa + r0 * g, pc + r0 * s, pH + r0 * s, r1 - r0, H],
+    })));
   }
   lstmBackward(acts: Tensor, cprev: Tensor, c: Tensor, dh: Tensor, dh2: Tensor | null, dc: Tensor | null,
                dgates: Tensor, dcprev: Tensor, dbias: Tensor | null, B: number, H: number): void {
-    this.k.lstmBackward(this.ptr(acts), this.ptr(cprev), this.ptr(c), this.ptr(dh), dh2 ? this.ptr(dh2) : 0,
-      dc ? this.ptr(dc) : 0, this.ptr(dgates), this.ptr(dcprev), dbias ? this.ptr(dbias) : 0, B, H);
+    const args = [this.ptr(acts), this.ptr(cprev), this.ptr(c), this.ptr(dh), dh2 ? this.ptr(dh2) : 0,
+      dc ? this.ptr(dc) : 0, this.ptr(dgates), this.ptr(dcprev), dbias ? this.ptr(dbias) : 0, B, H];
+    const parts = partsFor(this.threads(), B * H * 4, MIN_WORK.heavyElements);
+    if (parts === 1 || H < 8) { this.k.lstmBackward(...args); return; }
+    // columns, not rows: dbias sums over the rows, and keeps their order this way
+    this.run(splitRange(H, parts, 4).map(([j0, j1]) => ({ fn: 'lstmBackwardCols', args: [...args, j0, j1] })));
   }
 
   // convolution, pooling and dropout kernels (assembly/im2col.ts, pool.ts, dropout.ts)
   private convMeta(g: ConvGeometry): number {
     return this.writeMeta([g.N, g.C, g.H, g.W, g.O, g.kh, g.kw, g.Ho, g.Wo, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, +g.flip]);
   }
-  /** The shared scratch block (also gemm's), grown to at least `need` bytes. */
-  private scratchOf(need: number): number {
-    if (need > this.scratchBytes) {
-      if (this.scratchBytes) this.free.put(sizeClass(this.scratchBytes), this.scratch);
-      this.scratchBytes = sizeClass(need);
-      this.scratch = this.free.take(this.scratchBytes) ?? this.bump(this.scratchBytes);
+  /**
+   * Thread t's scratch block (gemm's packing and conv's), grown to at least `need` bytes.
+   * Blocks only grow, and are reused by every later call.
+   */
+  private scratchOf(t: number, need: number): number {
+    const s = this.scratches[t] ??= { ptr: 0, bytes: 0 };
+    if (need > s.bytes) {
+      if (s.bytes) this.free.put(s.bytes, s.ptr);
+      s.bytes = sizeClass(need);
+      s.ptr = this.free.take(s.bytes) ?? this.bump(s.bytes);
     }
-    return this.scratch;
+    return s.ptr;
+  }
+  /** Parts for a conv kernel of N images: how many threads its flops are worth. */
+  private convParts(g: ConvGeometry): number {
+    return partsFor(this.threads(), 2 * g.N * g.O * g.C * g.kh * g.kw * g.Ho * g.Wo, MIN_WORK.flops);
   }
   conv4(w: Tensor, x: Tensor, y: Tensor, g: ConvGeometry): void {
-    const meta = this.convMeta(g), s = this.scratchOf(this.k.conv4ScratchBytes(meta) as number);
-    this.k.conv4Forward(this.ptr(x), this.ptr(w), this.ptr(y), meta, s);
+    const meta = this.convMeta(g), need = this.k.conv4ScratchBytes(meta) as number;
+    const px = this.ptr(x), pw = this.ptr(w), py = this.ptr(y), parts = this.convParts(g);
+    if (parts === 1 || g.N < 2) { this.k.conv4Forward(px, pw, py, meta, this.scratchOf(0, need)); return; }
+    // images are independent; each thread packs the filter into its own scratch
+    this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
+      ({ fn: 'conv4ForwardImages', args: [px, pw, py, meta, this.scratchOf(t, need), n0, n1] })));
   }
   conv4Filter(x: Tensor, dy: Tensor, dw: Tensor, g: ConvGeometry): void {
-    const meta = this.convMeta(g), s = this.scratchOf(this.k.conv4ScratchBytes(meta) as number);
-    this.k.conv4BackwardFilter(this.ptr(x), this.ptr(dy), this.ptr(dw), meta, s);
+    const meta = this.convMeta(g), need = this.k.conv4ScratchBytes(meta) as number;
+    const px = this.ptr(x), pdy = this.ptr(dy), pdw = this.ptr(dw), parts = this.convParts(g);
+    const T = g.C * g.kh * g.kw;
+    if (parts === 1 || T < 16) { this.k.conv4BackwardFilter(px, pdy, pdw, meta, this.scratchOf(0, need)); return; }
+    // dw sums over images: split its taps (columns, multiples of the micro-tile's 8)
+    // instead, so every element adds its terms in the one-thread order
+    this.run(splitRange(T, parts, 8).map(([t0, t1], t) =>
+      ({ fn: 'conv4BackwardFilterTaps', args: [px, pdy, pdw, meta, this.scratchOf(t, need), t0, t1] })));
   }
   conv4Data(w: Tensor, dy: Tensor, dx: Tensor, g: ConvGeometry): void {
-    const meta = this.convMeta(g), s = this.scratchOf(this.k.conv4ScratchBytes(meta) as number);
-    this.k.conv4BackwardData(this.ptr(w), this.ptr(dy), this.ptr(dx), meta, s);
+    const meta = this.convMeta(g), need = this.k.conv4ScratchBytes(meta) as number;
+    const pw = this.ptr(w), pdy = this.ptr(dy), pdx = this.ptr(dx), parts = this.convParts(g);
+    if (parts === 1 || g.N < 2) { this.k.conv4BackwardData(pw, pdy, pdx, meta, this.scratchOf(0, need)); return; }
+    this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
+      ({ fn: 'conv4BackwardDataImages', args: [pw, pdy, pdx, meta, this.scratchOf(t, need), n0, n1] })));
   }
   private poolMeta(g: PoolGeometry): number {
     return this.writeMeta([g.N * g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.mode]);
   }
+  /** Plane ranges for pooling (planes are independent), or null for one thread. */
+  private poolParts(g: PoolGeometry): Array<[number, number]> | null {
+    const NC = g.N * g.C, parts = partsFor(this.threads(), NC * g.H * g.W, MIN_WORK.elements);
+    return parts > 1 && NC > 1 ? splitRange(NC, parts, 1) : null;
+  }
   pool(x: Tensor, y: Tensor, g: PoolGeometry): void {
-    this.k.poolForward(this.ptr(x), this.ptr(y), this.poolMeta(g));
+    const px = this.ptr(x), py = this.ptr(y), meta = this.poolMeta(g), r = this.poolParts(g);
+    if (!r) this.k.poolForward(px, py, meta);
+    else this.run(r.map(([p0, p1]) => ({ fn: 'poolForwardPlanes', args: [px, py, meta, p0, p1] })));
   }
   poolBackward(x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, g: PoolGeometry): void {
-    this.k.poolBackward(this.ptr(x), this.ptr(y), this.ptr(dy), this.ptr(dx), this.poolMeta(g));
+    const args = [this.ptr(x), this.ptr(y), this.ptr(dy), this.ptr(dx), this.poolMeta(g)], r = this.poolParts(g);
+    if (!r) this.k.poolBackward(...args);
+    else this.run(r.map(([p0, p1]) => ({ fn: 'poolBackwardPlanes', args: [...args, p0, p1] })));
   }
   dropout(x: Tensor, y: Tensor, p: number, key: readonly [number, number]): void {
     // drop element i when its 24-bit hash u < p * 2^24 (assembly/dropout.ts)
-    this.k.dropout(this.ptr(x), this.ptr(y), x.size, Math.round(p * 16777216), 1 / (1 - p), key[0] | 0, key[1] | 0);
+    const px = this.ptr(x), py = this.ptr(y), t = Math.round(p * 16777216), scale = 1 / (1 - p);
+    const r = this.ranges(x.size, MIN_WORK.elements);
+    if (!r) { this.k.dropout(px, py, x.size, t, scale, key[0] | 0, key[1] | 0); return; }
+    // the mask hashes the element index plus key[0]: a range starting at i adds i to it
+    this.run(r.map(([i, j]) => ({ fn: 'dropout', args: [px + i * 4, py + i * 4, j - i, t, scale, (key[0] + i) | 0, key[1] | 0] })));
   }
 }
 
 function align(p: number): number { return (p + ALIGN - 1) & ~(ALIGN - 1); }
+
+/** Unary ops whose lane code is a polynomial or a division, not one instruction. */
+const HEAVY_UNARY = new Set<UnaryOp>([UnaryOp.exp, UnaryOp.log, UnaryOp.tanh, UnaryOp.sigm, UnaryOp.invx, UnaryOp.sqrt]);
