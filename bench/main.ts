@@ -14,6 +14,9 @@ const suites: Record<string, Suite> = {
   charlm: { describe: 'ms per 128x100 CharLM window (embedding/LSTM 256) vs. the floor and PyTorch', load: () => import('./charlm.js') },
   lenet: { describe: 'seconds per LeNet epoch and its conv4/pool kernels: knet vs PyTorch (1 thread)', load: () => import('./lenet.js') },
   tape: { describe: 'the seed\'s "under the hood" table: cumulative forward op times, +recording, +backprop', load: () => import('./tape.js') },
+  threads: { describe: 'the cpu device on 1 vs 2 threads: hand-off, crossovers, gemm, MLP/LeNet/CharLM training, PyTorch beside', load: () => import('./threads.js') },
+  table: { describe: 'the seed\'s benchmark table: seconds to train its five models, knet cpu/gpu vs TF.js, jax-js, PyTorch', load: () => import('./table.js') },
+  kernels: { describe: 'gemm, conv4, pool, reduction, elementwise throughput per device vs the wasm peak and TF.js', load: () => import('./kernels.js') },
   peak: { describe: 'the machine\'s single-thread f32x4 mul+add and FMA peak', load: () => import('./peak.js') },
 };
 

@@ -3,7 +3,7 @@
 
 export interface ChartGroup { label: string; bars: { name: string; seconds: number | null; note?: string }[] }
 
-const COLORS = ['#2f6fbf', '#7fb0e8', '#e0862a', '#f2c14e', '#4a9e5c', '#9d5cc0', '#c0504d', '#777'];
+const COLORS = ['#2f6fbf', '#7fb0e8', '#e0862a', '#f2c14e', '#4a9e5c', '#9d5cc0', '#c0504d', '#777', '#1b9e9e', '#b07a3b', '#e377c2', '#222'];
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -31,13 +31,13 @@ export function barChart(title: string, groups: readonly ChartGroup[], reference
       const x = x0 + names.indexOf(b.name) * barW;
       const color = COLORS[names.indexOf(b.name) % COLORS.length];
       if (b.seconds === null || !(b.seconds > 0)) {
-        out.push(`<text x="${x + barW / 2}" y="${top + plotH - 4}" text-anchor="middle" transform="rotate(-90 ${x + barW / 2} ${top + plotH - 4})" fill="#999">${esc(b.note ?? 'n/a')}</text>`);
+        out.push(`<text x="${x + barW / 2 + 4}" y="${top + plotH - 4}" text-anchor="start" transform="rotate(-90 ${x + barW / 2 + 4} ${top + plotH - 4})" fill="#999">${esc(b.note ?? 'n/a')}</text>`);
         return;
       }
       out.push(`<rect x="${x + 1}" y="${y(b.seconds)}" width="${barW - 2}" height="${top + plotH - y(b.seconds)}" fill="${color}"><title>${esc(`${b.name}: ${b.seconds} s`)}</title></rect>`);
       if (ref !== null && b.name !== reference) {
         const r = ref / b.seconds;
-        out.push(`<text x="${x + barW / 2}" y="${y(b.seconds) - 3}" text-anchor="middle" font-size="9">${r >= 10 ? r.toFixed(0) : r.toFixed(1)}×</text>`);
+        out.push(`<text x="${x + barW / 2}" y="${y(b.seconds) - 3}" text-anchor="middle" font-size="9">${r >= 10 ? r.toFixed(0) : r >= 0.1 ? r.toFixed(1) : r.toPrecision(1)}×</text>`);
       }
     });
     out.push(`<text x="${x0 + (names.length * barW) / 2}" y="${top + plotH + 16}" text-anchor="middle" font-weight="bold">${esc(g.label)}</text>`);
