@@ -16,7 +16,8 @@
 // r runs every child once, in an order rotated by r, so load from elsewhere on the
 // machine falls on every column alike. A figure is the median of the runs, with their
 // range. A step that throws (a backend without a kernel the model needs) makes the cell
-// "cannot train", with the error in a footnote.
+// "cannot train", with the error in a footnote. A gpu column (whose steps only queue work)
+// waits for its queue every SYNC_EVERY (100) steps and at the end of each run.
 //
 // Output: the Markdown table on stdout; bench/results/table.{json,md,svg} (--out).
 // Hidden: --tiny shrinks every task (the smoke test's option; not a benchmark).
@@ -30,7 +31,7 @@ import {
   COLUMNS, LIMITS, type Cell, type Column, type Limits, type Report, type Task, cellFromRuns, planRuns, renderTable, seedTasks, writeReport,
 } from './table-cells.js';
 import { findTorchPython, torchChild } from './table-torch.js';
-import { MODELS, type Model, type Result, type StepsReply, charWindows } from './train-common.js';
+import { MODELS, SYNC_EVERY, type Model, type Result, type StepsReply, charWindows } from './train-common.js';
 
 /** A child process driven line by line (the step protocol of bench/train-common.ts `drive`). */
 class Child {
@@ -52,7 +53,11 @@ class Child {
     this.proc.stderr.on('data', (d) => { this.err = (this.err + d).slice(-20000); });
     this.proc.stdin.on('error', () => { /* the child is gone; `next` reports it */ });
     this.proc.on('error', (e) => { this.err += e.message; this.exited = true; this.wake(); });
-    this.proc.on('close', () => { this.exited = true; this.cleanup?.(); this.wake(); });
+    this.proc.on('close', (code, signal) => {
+      if (signal) this.err += `\nkilled by ${signal}${signal === 'SIGSEGV' ? ' (a crash in native code)' : ''}\n`;
+      else if (code) this.err += `\nexited with status ${code}\n`;
+      this.exited = true; this.cleanup?.(); this.wake();
+    });
   }
 
   private wake(): void { const w = this.waiting; this.waiting = null; w?.(); }
@@ -61,7 +66,8 @@ class Child {
   errorText(): string {
     const lines = this.err.trim().split('\n').filter((l) => !/^\s*at |^Warning: |npm warn/.test(l));
     const at = lines.findIndex((l) => /\b\w*(Error|Exception)\b/.test(l));
-    return (at >= 0 ? lines[at] : lines.slice(-2).join(' | ')).trim().slice(0, 300) || 'exited without a result';
+    const end = [...lines].reverse().find((l) => /^(killed by|exited with)/.test(l));
+    return (at >= 0 ? lines[at] : end ?? lines.slice(-2).join(' | ')).trim().slice(0, 300) || 'exited without a result';
   }
 
   /** The next stdout line starting with `prefix` (its remainder); null once the child has died or the time is up. */
@@ -256,7 +262,8 @@ export async function run(argv: string[]): Promise<void> {
     `runtimes: ${cols.map((c) => `${c.title}: ${infos.get(c.key) ?? '–'}`).join('; ')}`,
     `protocol (${mode} run): data batched (and moved to the device) before timing; untimed warm-up of ${lim.warm} s per cell; ` +
       `then up to ${lim.repeats} timed runs per cell, interleaved across frameworks, each the whole task where it takes under ${lim.budget} s, ` +
-      `else a fraction of its steps scaled to the task (marked ~, footnoted); median (min–max) of the runs; one thread for every cpu column.`,
+      `else a fraction of its steps scaled to the task (marked ~, footnoted); median (min–max) of the runs; one thread for every cpu column; ` +
+      `the gpu columns read their loss back (waiting for their queue) every ${SYNC_EVERY} steps and at the end of a run.`,
     '',
     `seconds to train (Knet.jl 2016: the seed's figures on a g2.2xlarge GPU, for reference):`,
     '',

@@ -335,7 +335,9 @@ for name, f, reps in [('mlp', mlp, mlp_epochs), ('lenet', lenet, 1), ('charlm', 
         for n in (1, 2):
             torch.set_num_threads(n); t[n].append(f())
     res[name] = [sorted(t[1])[len(t[1]) // 2], sorted(t[2])[len(t[2]) // 2]]
-res['info'] = 'PyTorch %s (%s)' % (torch.__version__, torch.__config__.parallel_info().splitlines()[0].strip() if hasattr(torch.__config__, 'parallel_info') else '')
+import re
+blas = re.search(r'BLAS_INFO=([^,\s]+)', torch.__config__.show())
+res['info'] = 'PyTorch %s, BLAS_INFO=%s, %s' % (torch.__version__, blas.group(1) if blas else '?', torch.__config__.parallel_info().splitlines()[-1].strip())
 print('RESULT ' + json.dumps(res))
 `;
 

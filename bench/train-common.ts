@@ -201,6 +201,9 @@ export interface StepsReply {
   error?: string;
 }
 
+/** Steps a `queue`ing child runs before it waits for its queue (`sync`), in the table's runs. */
+export const SYNC_EVERY = 100;
+
 const errorMessage = (e: unknown): string => (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e))
   .split('\n')[0].slice(0, 300);
 
@@ -220,6 +223,7 @@ const errorMessage = (e: unknown): string => (e instanceof Error ? `${e.name ===
  *    the least seconds per step of those runs is the estimate (`perStep`; the first
  *    step's time where there are none); answers `WARM {StepsReply}`.
  *  - `steps N`: N steps timed as one run, `sync` (or `finish`) included; `STEPS {...}`.
+ *    A child with `queue` waits for its queue every SYNC_EVERY steps.
  *  - `quit`: the RESULT line without the test-set evaluation.
  * A step that throws answers with `error` set (the framework cannot train the model).
  */
@@ -262,8 +266,12 @@ export async function drive(t: Training, args: ChildArgs, label: string): Promis
     let last = NaN;
     for (let i = 0; i < n; i++) {
       const b = cursor++ % t.nbatch;
-      if (t.queue) t.queue(b);
-      else last = step(b);
+      if (t.queue) {
+        t.queue(b);
+        // a gpu framework's queue is waited for every SYNC_EVERY steps, as a training loop
+        // that reports its progress would (TF.js webgpu crashes Dawn with thousands queued)
+        if ((i + 1) % SYNC_EVERY === 0 && i + 1 < n) await t.sync?.();
+      } else last = step(b);
     }
     if (t.sync) last = await t.sync();
     else t.finish?.();

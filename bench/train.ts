@@ -31,8 +31,8 @@ interface Column {
 }
 
 const COLUMNS: Column[] = [
-  { key: 'knet-simd', title: 'knet SIMD', file: 'train-knet.ts', env: { KNET_WASM: 'simd' } },
-  { key: 'knet-relaxed', title: 'knet relaxed SIMD', file: 'train-knet.ts', env: { KNET_WASM: 'relaxed' } },
+  { key: 'knet-simd', title: 'knet SIMD', file: 'train-knet.ts', env: { KNET_WASM: 'simd', KNET_THREADS: '1' } },
+  { key: 'knet-relaxed', title: 'knet relaxed SIMD', file: 'train-knet.ts', env: { KNET_WASM: 'relaxed', KNET_THREADS: '1' } },
   { key: 'tfjs-wasm', title: 'TF.js wasm', file: 'train-tfjs.ts', args: ['--backend', 'wasm'] },
   // The pure-JS backend: give up on a model whose epoch would take over a minute.
   { key: 'tfjs-cpu', title: 'TF.js cpu', file: 'train-tfjs.ts', args: ['--backend', 'cpu', '--max-epoch-s', '60'], repeats: 3 },
