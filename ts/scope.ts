@@ -5,8 +5,11 @@ import type { Tensor } from './tensor.js';
 
 const scopes: Set<Tensor>[] = [];
 
-export function track(t: Tensor): void {
-  if (scopes.length) scopes[scopes.length - 1].add(t);
+/** Puts a new tensor in the innermost open scope; false when no scope is open. */
+export function track(t: Tensor): boolean {
+  if (!scopes.length) return false;
+  scopes[scopes.length - 1].add(t);
+  return true;
 }
 
 export function openScope(): Set<Tensor> {
@@ -22,8 +25,10 @@ export function closeScope(s: Set<Tensor>, keep: Set<Tensor>, handUp = false): v
   scopes.pop();
   const parent = scopes[scopes.length - 1];
   for (const t of s) {
-    if (keep.has(t) || handUp) parent?.add(t);
-    else t.dispose();
+    if (keep.has(t) || handUp) {
+      if (parent) parent.add(t);
+      else t.unscoped();
+    } else t.dispose();
   }
 }
 
@@ -60,6 +65,9 @@ export function tidy<T>(fn: () => T): T {
 
 /** Takes tensors out of every open scope, so tidy() and grad() leave them alive. */
 export function keep<T>(v: T): T {
-  for (const t of tensorsIn(v)) for (const s of scopes) s.delete(t);
+  for (const t of tensorsIn(v)) {
+    for (const s of scopes) s.delete(t);
+    t.unscoped();
+  }
   return v;
 }

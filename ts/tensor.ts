@@ -18,8 +18,15 @@ export type Shape = readonly number[];
 
 export function sizeOf(shape: Shape): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
   return n;
+}
+
+/** Same dimensions (without formatting either: this runs on every op). */
+export function sameShape(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function fmtShape(shape: Shape): string { return `[${shape.join(',')}]`; }
@@ -35,6 +42,8 @@ export class Tensor {
   storage: Storage | null;
   /** Autograd nodes, one per active tape that recorded this tensor. */
   nodes: Node[] | null = null;
+  /** Registered with the FinalizationRegistry (see `unscoped`). */
+  private guarded = false;
 
   constructor(storage: Storage, shape: Shape, dtype: DType, offset = 0) {
     this.storage = storage;
@@ -42,8 +51,17 @@ export class Tensor {
     this.dtype = dtype;
     this.size = sizeOf(shape);
     this.offset = offset;
-    finalizer.register(this, storage, this);
-    track(this);
+    // A tensor made inside tidy() or grad() is disposed by its scope unless the scope hands
+    // it on; the safety net is only needed once it leaves every scope. Registering every
+    // tape intermediate cost about a tenth of a small training step.
+    if (!track(this)) this.unscoped();
+  }
+
+  /** The tensor belongs to no scope any more: the FinalizationRegistry now covers it. */
+  unscoped(): void {
+    if (this.guarded || !this.storage) return;
+    this.guarded = true;
+    finalizer.register(this, this.storage, this);
   }
 
   get device(): Device {
@@ -65,7 +83,7 @@ export class Tensor {
     if (!s) return;
     this.storage = null;
     this.nodes = null;
-    finalizer.unregister(this);
+    if (this.guarded) finalizer.unregister(this);
     dropRef(s);
   }
   [Symbol.dispose](): void { this.dispose(); }

@@ -4,7 +4,7 @@
 // that is a gather again. The kernels check every id and report the first bad one.
 
 import { record, recording } from '../autograd/tape.js';
-import { empty, fmtShape, type Shape, sizeOf, Tensor } from '../tensor.js';
+import { empty, fmtShape, sameShape, type Shape, sizeOf, Tensor } from '../tensor.js';
 import { tensor } from '../create.js';
 import { arg, describe, deviceKernel, sameDevice } from './check.js';
 
@@ -82,7 +82,7 @@ export function scatterAdd(g: Tensor, ids: Ids, shape: Shape, axis = 0): Tensor 
   const ax = axis < 0 ? axis + shape.length : axis;
   const [idt, owned] = idsTensor('scatterAdd', ids, g);
   const want = [...shape.slice(0, ax), ...idt.shape, ...shape.slice(ax + 1)];
-  if (fmtShape(want) !== fmtShape(g.shape)) {
+  if (!sameShape(want, g.shape)) {
     if (owned) idt.dispose();
     throw new Error(`knet scatterAdd: g ${describe(g)} does not match ids ${describe(idt)} placed on axis ${ax} of ${fmtShape(shape)} ` +
       `(it must be ${fmtShape(want)})`);

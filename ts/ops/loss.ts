@@ -3,7 +3,7 @@
 // one entry per column by int32 label) whose vjp scatters the gradient back.
 
 import { record } from '../autograd/tape.js';
-import { empty, fmtShape, Tensor } from '../tensor.js';
+import { empty, fmtShape, sameShape, Tensor } from '../tensor.js';
 import { arg, describe, normAxes, sameDevice, split3 } from './check.js';
 import { div, eq, mul } from './arith.js';
 import { neg } from './unary.js';
@@ -12,7 +12,7 @@ import { logp } from './softmax.js';
 
 function labelCheck(op: string, scores: Tensor, labels: Tensor, axis: number): [number, number, number] {
   const want = scores.shape.filter((_, i) => i !== axis);
-  if (fmtShape(labels.shape) !== fmtShape(want)) {
+  if (!sameShape(labels.shape, want)) {
     throw new Error(`knet ${op}: labels ${describe(labels)} do not match scores ${describe(scores)} with classes on axis ${axis}: ` +
       `int32 labels need shape ${fmtShape(want)} (one per example), or give one-hot float32 labels shaped like the scores`);
   }
@@ -20,7 +20,7 @@ function labelCheck(op: string, scores: Tensor, labels: Tensor, axis: number): [
 }
 
 function oneHotCheck(op: string, scores: Tensor, labels: Tensor): void {
-  if (fmtShape(labels.shape) !== fmtShape(scores.shape)) {
+  if (!sameShape(labels.shape, scores.shape)) {
     throw new Error(`knet ${op}: labels ${describe(labels)} do not match scores ${describe(scores)}: float32 labels are ` +
       `one-hot and must have the scores' shape; class indices must be int32 (e.g. tensor(Int32Array.from(y), shape))`);
   }

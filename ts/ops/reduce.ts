@@ -4,7 +4,7 @@
 
 import { ReduceOp } from '../device/device.js';
 import { record } from '../autograd/tape.js';
-import { empty, fmtShape, type Shape, Tensor } from '../tensor.js';
+import { empty, fmtShape, sameShape, type Shape, Tensor } from '../tensor.js';
 import { arg, normAxes, split3 } from './check.js';
 import { broadcastShape, broadcastStrides } from './broadcast.js';
 import { binaryOp, div, eq, mul } from './arith.js';
@@ -91,7 +91,7 @@ export function mean(x: Tensor, axes?: Axes, keepdims = false): Tensor {
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   arg('broadcastTo', x);
   const out = broadcastShape('broadcastTo', x.shape, shape);
-  if (fmtShape(out) !== fmtShape(shape)) {
+  if (!sameShape(out, shape)) {
     throw new Error(`knet broadcastTo: ${fmtShape(x.shape)} cannot broadcast to ${fmtShape(shape)}`);
   }
   const y = empty(shape, 'float32', x.device);
@@ -101,7 +101,7 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
 
 /** Sums g over the axes along which `shape` was broadcast to g's shape. */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
-  if (fmtShape(g.shape) === fmtShape(shape)) return g;
+  if (sameShape(g.shape, shape)) return g;
   const k = g.shape.length - shape.length;
   const axes: number[] = [];
   g.shape.forEach((d, i) => { if (i < k || (shape[i - k] === 1 && d !== 1)) axes.push(i); });
