@@ -3,6 +3,7 @@
 // no kernel allocates. TypeScript owns all memory above heapBase().
 export { heapBase } from './util';
 export * from './gemm';
+export * from './gemmsmall';
 export * from './elementwise';
 export * from './reduce';
 export * from './optim';

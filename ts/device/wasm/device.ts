@@ -17,6 +17,27 @@ import { MIN_WORK, partsFor, splitRange } from './split.js';
 import { type Part, ThreadPool } from './threads.js';
 
 const ALIGN = 16;
+
+/**
+ * Where the unpacked kernels of gemmsmall.ts beat gemm.ts's packed ones (measured on one
+ * thread over a sweep of shapes; docs/design.md, "gemm"): products with at most 16 rows
+ * of C, NN (a small layer's forward W * x: 1.15-1.25x at [10, 784] * [784, 100], 3.6x at
+ * [8, 512] * [512, 512]) and NT with a depth of at least 32 (its weight gradient dz * x^T:
+ * 1.26x at 10 x 784 x 100). From ~32 rows on the packed kernel is as fast or faster, and
+ * for a depth below ~16 the dot products' final sums across lanes cost too much.
+ * Mutable for tests and benchmarks.
+ */
+export const GEMM_SMALL = { rowsMaxM: 16, dotMaxM: 16, dotMinK: 32 };
+
+/** The gemm kernel for a whole product: from its shape alone, never from a thread's strip. */
+export function gemmKernel(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number):
+  'gemmBlock' | 'gemmRowsBlock' | 'gemmDotBlock' {
+  // K = 0 and alpha = 0 must not read A or B (BLAS): gemm.ts handles those.
+  if (K === 0 || alpha === 0 || transA) return 'gemmBlock';
+  if (!transB && M <= GEMM_SMALL.rowsMaxM) return 'gemmRowsBlock';
+  if (transB && M <= GEMM_SMALL.dotMaxM && K >= GEMM_SMALL.dotMinK) return 'gemmDotBlock';
+  return 'gemmBlock';
+}
 const META_BYTES = 1024;
 
 export class WasmDevice implements Device {
@@ -156,6 +177,15 @@ export class WasmDevice implements Device {
     const lda = transA ? M : K, ldb = transB ? K : N;
     const pa = this.ptr(a), pb = this.ptr(b), pc = this.ptr(out);
     const parts = partsFor(this.threads(), 2 * M * N * K, MIN_WORK.flops);
+    const kernel = gemmKernel(transA, transB, M, N, K, alpha);
+    if (kernel !== 'gemmBlock') {
+      // gemmsmall.ts: no packing, no scratch; any cut of C gives the same bits.
+      const strips = parts === 1 ? [[0, M, 0, N]]
+        : M >= N ? splitRange(M, parts, 4).map(([m0, m1]) => [m0, m1, 0, N])
+        : splitRange(N, parts, 8).map(([n0, n1]) => [0, M, n0, n1]);
+      this.run(strips.map(([m0, m1, n0, n1]) => ({ fn: kernel, args: [m0, m1, n0, n1, K, alpha, pa, lda, pb, ldb, beta, pc, N] })));
+      return;
+    }
     if (parts === 1) {
       const s = this.scratchOf(0, this.k.gemmScratchBytes(M, N, K) as number);
       this.k.gemm(+transA, +transB, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, N, s);

@@ -34,7 +34,7 @@ import { FAULT_KERNEL, SLOT, nodeWorkerSource, webWorkerSource } from './worker-
 
 /** Kernel exports that workers can run, by task id. Only these are threaded. */
 export const KERNELS = [
-  'gemmBlock', 'conv4ForwardImages', 'conv4BackwardDataImages', 'conv4BackwardFilterTaps',
+  'gemmBlock', 'gemmRowsBlock', 'gemmDotBlock', 'conv4ForwardImages', 'conv4BackwardDataImages', 'conv4BackwardFilterTaps',
   'poolForwardPlanes', 'poolBackwardPlanes', 'unary', 'binaryScalar', 'binaryOuter', 'fill',
   'i32ToF32', 'reduceRange', 'softmaxRange', 'optimStepScaled', 'lstmForward', 'lstmBackwardCols',
   'dropout', FAULT_KERNEL,
