@@ -120,6 +120,57 @@ rows.push({ name: 'reshape', shapes: [[2, 3, 4]], run: (x) => K.reshape(x, [4, -
 rows.push({ name: 'mat', shapes: [[2, 3, 4]], run: (x) => K.mat(x), ref: (x) => ({ data: x.data, shape: [2, 12] }) });
 rows.push({ name: 'broadcastTo', shapes: [[3, 1]], run: (x) => K.broadcastTo(x, [2, 3, 4]), ref: (x) => R.binary(x, { data: new Float64Array(24), shape: [2, 3, 4] }, (a) => a) });
 
+// Size 0: tensors with a 0 dimension, in every op family where the result is defined.
+// Appended last, so the rows above keep their seeds. An empty sum is 0 (and an empty mean
+// NaN, as in NumPy and PyTorch); max/min/logsumexp/softmax over an empty axis are errors,
+// tested in test/errors.test.ts; K = 0 in matmul gives zeros.
+for (const [name, f, g] of unaries.filter(([n]) => ['neg', 'exp', 'log', 'relu', 'square'].includes(n))) {
+  for (const s of [[0], [2, 0, 3]]) rows.push({ name: `${name} ${JSON.stringify(s)} (size 0)`, shapes: [s], run: f, ref: (x) => R.map(x, g) });
+}
+const emptyPairs = [[[0], [0]], [[2, 0], [2, 0]], [[0, 3], [3]], [[0, 3], [1, 3]], [[2, 0], [2, 1]], [[0], []], [[0, 1], [1, 4]], [[1], [0]], [[3, 1, 0], [4, 1]]];
+for (const [name, f, g, da, db] of binaries) {
+  for (const [sa, sb] of emptyPairs) {
+    rows.push({ name: `${name} ${JSON.stringify(sa)} ${JSON.stringify(sb)} (size 0)`, shapes: [sa, sb], domain: [da, db], run: f, ref: (a, b) => R.binary(a, b, g) });
+  }
+  rows.push({ name: `${name} tensor,number (size 0)`, shapes: [[0, 3]], domain: [da], run: (a) => f(a, 0.5), ref: (a) => R.map(a, (v) => g(v, 0.5)) });
+}
+const emptyAxes: [number[], number | number[] | undefined, boolean][] = [
+  [[0, 3], 1, false], [[0, 3], 1, true], [[3, 0], 0, false], [[2, 0, 3], [0, 2], true], [[2, 0, 3], -1, false],
+];
+for (const [name, f, init, acc] of reductions) {
+  // reductions over non-empty axes of a tensor with a 0 dimension: an empty result
+  for (const [shape, axes, keep] of emptyAxes) {
+    const ax = (typeof axes === 'number' ? [axes] : axes!).map((a) => (a + shape.length) % shape.length);
+    rows.push({ name: `${name} ${JSON.stringify(shape)} axes=${JSON.stringify(axes)} keep=${keep} (size 0)`, shapes: [shape],
+      run: (x) => f(x, axes, keep), ref: (x) => R.reduce(x, ax, keep, init, acc) });
+  }
+  if (name === 'max' || name === 'min') continue;
+  // over the empty axes themselves: the sum of nothing is 0
+  for (const [shape, axes, keep] of [[[0], undefined, false], [[2, 0], undefined, true], [[0, 3], 0, false], [[3, 0, 2], 1, true], [[2, 0, 3], [1, 2], false]] as [number[], number | number[] | undefined, boolean][]) {
+    const ax = axes === undefined ? undefined : (typeof axes === 'number' ? [axes] : axes).map((a) => (a + shape.length) % shape.length);
+    rows.push({ name: `${name} ${JSON.stringify(shape)} axes=${JSON.stringify(axes)} keep=${keep} (empty sum)`, shapes: [shape],
+      run: (x) => f(x, axes, keep), ref: (x) => R.reduce(x, ax, keep, init, acc) });
+  }
+}
+rows.push({ name: 'mean [0,3] axis 1 (size 0)', shapes: [[0, 3]], run: (x) => K.mean(x, 1), ref: () => ({ shape: [0], data: new Float64Array(0) }) });
+rows.push({ name: 'mean [2,0] (empty mean is NaN)', shapes: [[2, 0]], grad: false, run: (x) => K.mean(x), ref: () => ({ shape: [], data: Float64Array.of(NaN) }) });
+for (const [shape, axis] of [[[0, 4], 1], [[4, 0, 2], 2]] as [number[], number][]) {
+  rows.push({ name: `softmax ${JSON.stringify(shape)} axis=${axis} (size 0)`, shapes: [shape], run: (x) => K.softmax(x, axis), ref: (x) => x });
+  rows.push({ name: `logp ${JSON.stringify(shape)} axis=${axis} (size 0)`, shapes: [shape], run: (x) => K.logp(x, axis), ref: (x) => x });
+  rows.push({ name: `logsumexp ${JSON.stringify(shape)} axis=${axis} (size 0)`, shapes: [shape], run: (x) => K.logsumexp(x, axis),
+    ref: (x) => ({ shape: x.shape.filter((_, i) => i !== axis), data: new Float64Array(0) }) });
+}
+for (const [M, N, Kd] of [[0, 5, 4], [3, 0, 4], [3, 5, 0], [0, 0, 0], [0, 5, 0]]) {
+  for (const ta of [false, true]) for (const tb of [false, true]) {
+    rows.push({ name: `matmul ${M}x${Kd}x${N} ta=${ta} tb=${tb} (size 0)`, shapes: [ta ? [Kd, M] : [M, Kd], tb ? [N, Kd] : [Kd, N]],
+      run: (a, b) => K.matmul(a, b, ta, tb), ref: (a, b) => R.matmul(a, b, ta, tb) });
+  }
+}
+rows.push({ name: 'transpose [0,3] (size 0)', shapes: [[0, 3]], run: (x) => K.transpose(x), ref: (x) => R.transpose(x, [1, 0]) });
+rows.push({ name: 'transpose [2,0,3] [2,0,1] (size 0)', shapes: [[2, 0, 3]], run: (x) => K.transpose(x, [2, 0, 1]), ref: (x) => R.transpose(x, [2, 0, 1]) });
+rows.push({ name: 'reshape [0,3] to [-1,6] (size 0)', shapes: [[0, 3]], run: (x) => K.reshape(x, [-1, 6]), ref: (x) => ({ data: x.data, shape: [0, 6] }) });
+rows.push({ name: 'broadcastTo [1,3] to [0,3] (size 0)', shapes: [[1, 3]], run: (x) => K.broadcastTo(x, [0, 3]), ref: () => ({ data: new Float64Array(0), shape: [0, 3] }) });
+
 export function draw(r: ReturnType<typeof R.rng>, shape: number[], d: Domain = 'any'): Arr {
   if (d === 'positive') return r.uniform(shape, 0.2, 2);
   if (d === 'grid' || d === 'offgrid') return R.map(r.uniform(shape, -1, 1), (v) => Math.fround(Math.round(v * 10) / 10 + (d === 'offgrid' ? 0.05 : 0)));
