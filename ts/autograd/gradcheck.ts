@@ -30,8 +30,26 @@ function leaves(v: any, path: string, out: [string, Tensor][]): [string, Tensor]
   return out;
 }
 
-export function gradcheckWith(opts: GradcheckOptions = {}) {
-  const { samples = 10, eps = 1e-2, rtol = 2e-2, atol = 1e-3 } = opts;
+const OPTIONS = ['samples', 'eps', 'rtol', 'atol'];
+
+/** Unknown keys and bad values are errors: a misspelt `rtol` would silently keep the default. */
+function checkOptions(opts: unknown): GradcheckOptions {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new Error(`knet gradcheckWith: options must be an object such as { samples: 20, rtol: 1e-2 }, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
+  }
+  for (const [k, v] of Object.entries(opts)) {
+    if (!OPTIONS.includes(k)) throw new Error(`knet gradcheckWith: unknown option '${k}'; valid options: ${OPTIONS.join(', ')}`);
+    const ok = k === 'samples' ? Number.isInteger(v) && v > 0 : typeof v === 'number' && v > 0 && Number.isFinite(v);
+    if (v !== undefined && !ok) {
+      throw new Error(`knet gradcheckWith: option '${k}' must be a ${k === 'samples' ? 'positive integer' : 'positive finite number'}, got ${typeof v === 'string' ? `'${v}'` : String(v)}`);
+    }
+  }
+  return opts as GradcheckOptions;
+}
+
+export function gradcheckWith(opts?: GradcheckOptions) {
+  const { samples = 10, eps = 1e-2, rtol = 2e-2, atol = 1e-3 } = checkOptions(opts);
   return (f: (...args: any[]) => Tensor, w: any, ...args: any[]): GradcheckResult => {
     const g = grad(f)(w, ...args);
     const ws = leaves(w, 'w', []), gs = leaves(g, 'w', []);

@@ -28,13 +28,17 @@ function keptShape(shape: Shape, axes: number[]): number[] {
 
 /** Runs the reduction kernels; returns a tensor with the reduced axes kept as 1. */
 function reduceKept(op: ReduceOp, name: string, x: Tensor, axes: number[]): Tensor {
+  // checked before any kernel runs, so a failed call allocates nothing
+  const empties = axes.filter((a) => x.shape[a] === 0);
+  if (empties.length && op !== ReduceOp.sum && op !== ReduceOp.sumabs2 && op !== ReduceOp.sumabs) {
+    throw new Error(`knet ${name}: cannot reduce over an empty axis: ${empties.length > 1 ? 'axes' : 'axis'} ${empties.join(', ')} ` +
+      `of shape ${fmtShape(x.shape)} ${empties.length > 1 ? 'have' : 'has'} size 0, and the ${name} of no values is undefined ` +
+      `(sum, sumabs and sumabs2 give 0 there). Check the size before reducing, or reduce over the other axes only.`);
+  }
   let cur = x;
   let shape = [...x.shape];
   for (const [from, to] of runs(axes).reverse()) {
     const [outer, r, inner] = split3(shape, from, to);
-    if (r === 0 && op !== ReduceOp.sum && op !== ReduceOp.sumabs2 && op !== ReduceOp.sumabs) {
-      throw new Error(`knet ${name}: cannot reduce over an empty axis (shape ${fmtShape(x.shape)})`);
-    }
     shape = shape.map((d, i) => (i >= from && i < to ? 1 : d));
     const out = empty(shape, 'float32', x.device);
     if (out.size) {
