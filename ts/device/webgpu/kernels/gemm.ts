@@ -10,6 +10,13 @@
 // Tile sizes come from the adapter's limits: the tiled kernel uses a 16 x 16 workgroup with
 // a 4 x 4 block per thread (64 x 64 tiles, 8 KiB of workgroup memory: within WebGPU's
 // minimum limits), smaller where the adapter allows fewer invocations or less memory.
+// Every tile side stays a multiple of 4 (TM = TN = 4, BK >= 4), as the vec4 loads need.
+//
+// Vectorised loads: the tiled kernel reads an operand's tiles as vec4<f32> (a second
+// binding of the same buffer as array<vec4<f32>>) when `vec4Loads` allows it, else as
+// f32. A and B are decided separately: four shader modules (a1b1, a1b4, a4b1, a4b4), each
+// specialised to the four transpose forms by override constants, so up to 16 pipelines,
+// built when first used.
 
 /// <reference types="@webgpu/types" />
 
@@ -28,6 +35,18 @@ export function chooseTile(limits: GPUSupportedLimits): GemmTile {
   const tile: GemmTile = { TX: t, TY: t, TM: 4, TN: 4, BK: 16 };
   while ((tile.TX * tile.TN + tile.TY * tile.TM) * tile.BK * 4 > shared && tile.BK > 4) tile.BK /= 2;
   return tile;
+}
+
+/**
+ * Which operands the tiled kernel may read as vec4<f32>: those whose contiguous axis (K
+ * for A, M for A^T, N for B, K for B^T; here also the row stride) and offset in elements
+ * are multiples of 4. Then every vec4 the kernel reads is 16-byte aligned, and, since the
+ * tiles start at multiples of 4, lies wholly inside the operand or wholly past its edge.
+ */
+export function vec4Loads(transA: boolean, transB: boolean, M: number, N: number, K: number,
+                          aOffset: number, bOffset: number): { a: boolean; b: boolean } {
+  const lda = transA ? M : K, ldb = transB ? K : N;
+  return { a: lda % 4 === 0 && aOffset % 4 === 0, b: ldb % 4 === 0 && bOffset % 4 === 0 };
 }
 
 /** True for adapters that run on a CPU, from what they say about themselves. */
@@ -71,20 +90,24 @@ function rowblockCode(src: string): string {
 export class GemmKernels {
   private cache = new Map<string, Kernel>();
   private rowblockSrc: string | null = null;
+  /** The name of the pipeline the last matmul ran (e.g. 'gemm.tiled.NT.a4b1'), for tests. */
+  last = '';
   constructor(private ctx: GpuContext, private src: ShaderSources, readonly tile: GemmTile, public kind: GemmKind) {}
 
-  private kernel(kind: GemmKind, ta: boolean, tb: boolean, tx: number): Kernel {
-    const key = `${kind}${+ta}${+tb}${tx}`;
+  private kernel(kind: GemmKind, ta: boolean, tb: boolean, tx: number, va: boolean, vb: boolean): Kernel {
+    const form = `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`;
+    const name = kind === 'tiled' ? `gemm.tiled.${form}.a${va ? 4 : 1}b${vb ? 4 : 1}` : `gemm.rowblock.${form}`;
+    const key = kind === 'tiled' ? name : `${name}.${tx}`;
+    this.last = name;
     let k = this.cache.get(key);
     if (!k) {
-      const form = `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`;
       if (kind === 'tiled') {
         const t = this.tile;
-        k = this.ctx.kernel(`gemm.tiled.${form}`, this.src.get('gemm', 'tiled'), 'rrw',
-          { TA: +ta, TB: +tb, TX: t.TX, TY: t.TY, TM: t.TM, TN: t.TN, BK: t.BK });
+        const code = this.src.get('gemm', 'tiled', { TILE_A: va ? 'tileA4' : 'tileA1', TILE_B: vb ? 'tileB4' : 'tileB1' });
+        k = this.ctx.kernel(name, code, 'rrw', { TA: +ta, TB: +tb, TX: t.TX, TY: t.TY, TM: t.TM, TN: t.TN, BK: t.BK });
       } else {
         this.rowblockSrc ??= rowblockCode(this.src.get('gemm', 'rowblock'));
-        k = this.ctx.kernel(`gemm.rowblock.${form}`, this.rowblockSrc, 'rrw', { TA: +ta, TB: +tb, TX: tx });
+        k = this.ctx.kernel(name, this.rowblockSrc, 'rrw', { TA: +ta, TB: +tb, TX: tx });
       }
       this.cache.set(key, k);
     }
@@ -96,7 +119,8 @@ export class GemmKernels {
     const c = this.ctx, t = this.tile;
     // Narrow products use narrower rowblock workgroups, so fewer lanes idle at the edge.
     const tx = Math.min(N <= 16 * RN ? 16 : 32, c.device.limits.maxComputeInvocationsPerWorkgroup);
-    const k = this.kernel(this.kind, transA, transB, tx);
+    const v = this.kind === 'tiled' ? vec4Loads(transA, transB, M, N, K, a.offset, b.offset) : { a: false, b: false };
+    const k = this.kernel(this.kind, transA, transB, tx, v.a, v.b);
     const s = c.slot(12);
     c.u32[s] = M; c.u32[s + 1] = N; c.u32[s + 2] = K;
     c.u32[s + 3] = transA ? M : K; c.u32[s + 4] = transB ? K : N; c.u32[s + 5] = N;
