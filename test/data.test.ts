@@ -12,6 +12,7 @@ import {
   fashionMnist, housing, loadIdx, mnist, normalize, readIdx, readNumericText, text,
   HOUSING_COLUMNS, type MnistData,
 } from '../ts/data/index.js';
+import * as K from '../ts/index.js';
 import { gunzip, gunzipStream, isGzip } from '../ts/data/gzip.js';
 
 const DATA = fileURLToPath(new URL('../data/', import.meta.url));
@@ -148,6 +149,32 @@ describe('mnist (bundled)', () => {
     expect(Math.sqrt(sq / m.xtrn.length - mean * mean)).toBeCloseTo(0.3081, 4);
   });
 
+  it('has the pixels and labels of the raw IDX bytes (gunzipped here, not by the loader)', async () => {
+    const raw = async (f: string) => new Uint8Array(gunzipSync(await readFile(join(MNIST_DIR, f))));
+    const be32 = (b: Uint8Array, o: number) => new DataView(b.buffer, b.byteOffset).getUint32(o);
+    for (const [set, x, y, n] of [['train', m.xtrn, m.ytrn, 60000], ['t10k', m.xtst, m.ytst, 10000]] as const) {
+      const img = await raw(`${set}-images-idx3-ubyte.gz`), lab = await raw(`${set}-labels-idx1-ubyte.gz`);
+      // the IDX headers: magic 0x0803 / 0x0801, then the dimensions
+      expect([be32(img, 0), be32(img, 4), be32(img, 8), be32(img, 12)]).toEqual([0x803, n, 28, 28]);
+      expect([be32(lab, 0), be32(lab, 4)]).toEqual([0x801, n]);
+      // pixel (i, r, c) is byte 16 + 784 i + 28 r + c, scaled by 1/255; label i is byte 8 + i
+      const places: [number, number, number][] = [[0, 14, 14], [0, 5, 12], [1, 10, 10], [7, 20, 9], [n - 1, 13, 15], [n - 1, 27, 27], [n >> 1, 8, 20]];
+      // and the first and last nonzero pixels of a few images (the digit, not the background)
+      for (const i of [0, 1, n - 1]) {
+        const pixels = img.subarray(16 + 784 * i, 16 + 784 * (i + 1));
+        for (const k of [pixels.findIndex((v) => v !== 0), pixels.findLastIndex((v) => v !== 0)]) places.push([i, Math.floor(k / 28), k % 28]);
+      }
+      let nonzero = 0;
+      for (const [i, r, c] of places) {
+        const byte = img[16 + 784 * i + 28 * r + c];
+        if (byte) nonzero++;
+        expect(x[784 * i + 28 * r + c], `${set} image ${i} pixel (${r}, ${c})`).toBe(Math.fround(byte / 255));
+      }
+      expect(nonzero).toBeGreaterThanOrEqual(6); // not only background
+      for (const i of [0, 1, 2, 1000, n >> 1, n - 2, n - 1]) expect(y[i], `${set} label ${i}`).toBe(lab[8 + i]);
+    }
+  });
+
   it('accepts the dataset folder itself as well as a data root', async () => {
     const direct = await mnist({ dir: MNIST_DIR, download: false });
     expect(Array.from(direct.ytst.subarray(0, 10))).toEqual(Array.from(m.ytst.subarray(0, 10)));
@@ -205,6 +232,96 @@ describe('housing', () => {
   it('normalize maps a constant column to zeros and checks the size', () => {
     expect(Array.from(normalize(Float64Array.of(1, 7, 2, 7), 2, 2))).toEqual([-1, 0, 1, 0]);
     expect(() => normalize(new Float64Array(5), 2, 2)).toThrow(/5 values do not make a 2 x 2 table/);
+  });
+});
+
+describe('KNET_DATA', () => {
+  let tmp: string;
+  const saved = process.env.KNET_DATA;
+  beforeAll(async () => {
+    // a copy of the housing data whose first value differs from the bundled file's
+    tmp = await mkdtemp(join(tmpdir(), 'knet-data-root-'));
+    await mkdir(join(tmp, 'housing'));
+    const text = await readFile(join(DATA, 'housing', 'housing.data'), 'latin1');
+    expect(text.startsWith(' 0.00632 ')).toBe(true);
+    await writeFile(join(tmp, 'housing', 'housing.data'), text.replace(' 0.00632 ', ' 0.12345 '), 'latin1');
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.KNET_DATA; else process.env.KNET_DATA = saved;
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('is read before the bundled data/', async () => {
+    process.env.KNET_DATA = tmp;
+    const h = await housing({ download: false });
+    expect(h.x[0]).toBe(0.12345);
+    expect(h.x[1]).toBe(18);
+    expect(h.y.length).toBe(506);
+  });
+
+  it('a dataset missing there falls back to the bundled data/', async () => {
+    process.env.KNET_DATA = tmp; // holds housing only
+    const t = await text('hiawatha', { download: false });
+    expect(t.length).toBe(206847);
+  });
+
+  it('a dir argument replaces it: the loader uses only that folder', async () => {
+    process.env.KNET_DATA = tmp;
+    expect((await housing({ dir: DATA, download: false })).x[0]).toBe(0.00632);
+    expect((await housing({ dir: join(DATA, 'housing'), download: false })).x[0]).toBe(0.00632);
+    // a dir without the file fails (here: no download, empty cache) rather than reading KNET_DATA
+    const empty = join(tmp, 'empty');
+    await mkdir(empty, { recursive: true });
+    const msg = await housing({ dir: empty, download: false, cache: join(tmp, 'cache') }).then(() => '', (e: Error) => e.message);
+    expect(msg).toMatch(/cannot find Boston Housing data/);
+    expect(msg).toContain(`Looked in: ${join(empty, 'housing.data')} (not found); ${join(empty, 'housing', 'housing.data')} (not found); ${join(tmp, 'cache', 'housing', 'housing.data')} (not found).`);
+    expect(msg).not.toContain(join(tmp, 'housing', 'housing.data'));
+    delete process.env.KNET_DATA;
+    expect((await housing({ download: false })).x[0]).toBe(0.00632);
+  });
+});
+
+describe('minibatch shuffles', () => {
+  const x = { data: Float32Array.from({ length: 40 }, (_, i) => i), shape: [2, 20] };
+  const y = { data: Int32Array.from({ length: 20 }, (_, i) => i), shape: [20] };
+  /** The labels of each batch, over `epochs` passes. */
+  const epochs = (b: K.Batches, n: number) => Array.from({ length: n }, () => [...b].map(([, yb]) => Array.from(yb.dataSync())));
+
+  it('with a seed: its own generator, so the global stream is untouched', () => {
+    K.setSeed(5);
+    const want = Array.from(K.rand(8).dataSync());
+    K.setSeed(5);
+    const b = K.minibatch(x, y, 4, { shuffle: true, seed: 1 });
+    epochs(b, 3);
+    expect(Array.from(K.rand(8).dataSync())).toEqual(want);
+    b.dispose();
+  });
+
+  it('with a seed: the same batches and epoch orders whatever the global state', () => {
+    K.setSeed(11);
+    const a = K.minibatch(x, y, 4, { shuffle: true, seed: 1 });
+    const ea = epochs(a, 3);
+    K.setSeed(12);
+    K.rand(3);
+    const b = K.minibatch(x, y, 4, { shuffle: true, seed: 1 });
+    expect(epochs(b, 3)).toEqual(ea);
+    // shuffled: not the identity order, and each epoch visits the batches in a new order
+    expect(ea[0].flat()).not.toEqual(y.data.map(Number).slice());
+    expect(ea[0].flat().sort((p, q) => p - q)).toEqual(Array.from(y.data));
+    expect(new Set(ea.map((e) => JSON.stringify(e))).size).toBeGreaterThan(1);
+    // another seed, other batches
+    const c = K.minibatch(x, y, 4, { shuffle: true, seed: 2 });
+    expect(epochs(c, 1)[0]).not.toEqual(ea[0]);
+    for (const t of [a, b, c]) t.dispose();
+  });
+
+  it('without a seed: drawn from the global stream, so setSeed reproduces them', () => {
+    K.setSeed(3);
+    const a = epochs(K.minibatch(x, y, 4, { shuffle: true }), 2);
+    K.setSeed(3);
+    const b = epochs(K.minibatch(x, y, 4, { shuffle: true }), 2);
+    expect(b).toEqual(a);
+    expect(() => K.minibatch(x, y, 4, { seed: NaN })).toThrow(/knet minibatch: seed must be a number, got NaN/);
   });
 });
 

@@ -1,6 +1,6 @@
 // The seedable generator behind rand, randn and dropout: xoshiro128** seeded by splitmix32.
-
-let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+// One global stream (setSeed), and private ones (`generator(seed)`) for code that must not
+// move the global stream, such as minibatch's shuffles.
 
 function splitmix32(a: number): () => number {
   return () => {
@@ -12,27 +12,45 @@ function splitmix32(a: number): () => number {
   };
 }
 
-/** Reseeds the global generator; the same seed gives the same rand/randn/dropout draws. */
-export function setSeed(seed: number): void {
-  const sm = splitmix32(seed >>> 0);
-  s0 = sm(); s1 = sm(); s2 = sm(); s3 = sm();
-}
-setSeed(Date.now() ^ 0x5eed);
-
-/** Next 32 random bits. */
-export function nextU32(): number {
-  const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-  const t = s1 << 9;
-  s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
-  return result;
-}
-
 function rotl(x: number, k: number): number { return (x << k) | (x >>> (32 - k)); }
 
-/** Uniform in [0, 1) with 24 random bits (exact in float32). */
-export function uniform(): number { return (nextU32() >>> 8) / 16777216; }
+export class Generator {
+  private s0 = 0; private s1 = 0; private s2 = 0; private s3 = 0;
+  constructor(seed: number) { this.seed(seed); }
 
-/** Fills `out` with standard normal draws (Box-Muller). */
+  /** Restarts the stream; the same seed gives the same draws. */
+  seed(seed: number): void {
+    const sm = splitmix32(seed >>> 0);
+    this.s0 = sm(); this.s1 = sm(); this.s2 = sm(); this.s3 = sm();
+  }
+
+  /** Next 32 random bits. */
+  nextU32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0; this.s3 ^= this.s1; this.s1 ^= this.s2; this.s0 ^= this.s3; this.s2 ^= t; this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 24 random bits (exact in float32). */
+  uniform(): number { return (this.nextU32() >>> 8) / 16777216; }
+}
+
+const global = new Generator(Date.now() ^ 0x5eed);
+
+/** A private generator: its draws leave the global stream (setSeed) untouched. */
+export function generator(seed: number): Generator { return new Generator(seed); }
+
+/** Reseeds the global generator; the same seed gives the same rand/randn/dropout draws. */
+export function setSeed(seed: number): void { global.seed(seed); }
+
+/** Next 32 random bits of the global stream. */
+export function nextU32(): number { return global.nextU32(); }
+
+/** Uniform in [0, 1) with 24 random bits (exact in float32), from the global stream. */
+export function uniform(): number { return global.uniform(); }
+
+/** Fills `out` with standard normal draws (Box-Muller) from the global stream. */
 export function fillNormal(out: Float32Array): void {
   for (let i = 0; i < out.length; i += 2) {
     const u = 1 - uniform(), v = uniform();

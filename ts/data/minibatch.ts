@@ -4,7 +4,7 @@
 
 import type { Device, DeviceName } from '../device/device.js';
 import { tensor } from '../create.js';
-import { uniform, setSeed } from '../random.js';
+import { generator, uniform } from '../random.js';
 import { keep } from '../scope.js';
 import { fmtShape, Tensor } from '../tensor.js';
 
@@ -13,7 +13,9 @@ type Source = Tensor | { data: ArrayLike<number> & { length: number }; shape: re
 export interface MinibatchOptions {
   /** Permute the examples once when batching, and the batch order every epoch. */
   shuffle?: boolean;
-  /** Seed for the shuffles (reseeds the global generator). */
+  /** Seed for the shuffles: they then draw from a private generator, so the same seed gives
+   *  the same batches and epoch orders, and the global stream (setSeed) is left untouched.
+   *  Without it they draw from the global stream. */
   seed?: number;
   /** Keep a last, smaller batch (default false, as Knet). */
   partial?: boolean;
@@ -23,19 +25,19 @@ export interface MinibatchOptions {
 }
 
 export class Batches implements Iterable<[Tensor, Tensor]> {
-  constructor(readonly batches: [Tensor, Tensor][], private shuffle: boolean) {}
+  constructor(readonly batches: [Tensor, Tensor][], private shuffle: boolean, private draw: () => number = uniform) {}
   get length(): number { return this.batches.length; }
   *[Symbol.iterator](): Iterator<[Tensor, Tensor]> {
     const order = this.batches.map((_, i) => i);
-    if (this.shuffle) shuffleInPlace(order);
+    if (this.shuffle) shuffleInPlace(order, this.draw);
     for (const i of order) yield this.batches[i];
   }
   dispose(): void { for (const [x, y] of this.batches) { x.dispose(); y.dispose(); } }
 }
 
-function shuffleInPlace(a: number[]): void {
+function shuffleInPlace(a: number[], draw: () => number): void {
   for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(uniform() * (i + 1));
+    const j = Math.floor(draw() * (i + 1));
     [a[i], a[j]] = [a[j], a[i]];
   }
 }
@@ -76,13 +78,15 @@ export function minibatch(x: Source, y: Source, batchsize: number, opts: Minibat
   if (batchsize > n) {
     throw new Error(`knet minibatch: batch size ${batchsize} is larger than the data (${n} examples along axis ${ax} of ${fmtShape(X.shape)})`);
   }
-  if (opts.seed !== undefined) setSeed(opts.seed);
+  if (opts.seed !== undefined && !Number.isFinite(opts.seed)) throw new Error(`knet minibatch: seed must be a number, got ${opts.seed}`);
+  let draw = uniform;
+  if (opts.seed !== undefined) { const g = generator(opts.seed); draw = () => g.uniform(); }
   const order = Array.from({ length: n }, (_, i) => i);
-  if (opts.shuffle) shuffleInPlace(order);
+  if (opts.shuffle) shuffleInPlace(order, draw);
   const batches: [Tensor, Tensor][] = [];
   for (let s = 0; s + (opts.partial ? 1 : batchsize) <= n; s += batchsize) {
     const idx = order.slice(s, s + batchsize);
     batches.push(keep([gather(X, ax, idx, opts.device), gather(Y, ay, idx, opts.device)]) as [Tensor, Tensor]);
   }
-  return new Batches(batches, !!opts.shuffle);
+  return new Batches(batches, !!opts.shuffle, draw);
 }
