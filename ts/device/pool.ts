@@ -3,7 +3,8 @@
 
 export function sizeClass(bytes: number): number {
   if (bytes <= 64) return 64;
-  const p = 2 ** Math.floor(Math.log2(bytes - 1));
+  // the largest power of two below bytes (clz32 for sizes under 2 GiB: every op calls this)
+  const p = bytes <= 2 ** 31 ? 2 ** (31 - Math.clz32(bytes - 1)) : 2 ** Math.floor(Math.log2(bytes - 1));
   const step = p / 4;
   return Math.ceil(bytes / step) * step;
 }
