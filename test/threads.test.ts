@@ -1,8 +1,9 @@
 // The cpu device's thread pool: every threaded kernel gives the single-threaded bits for
 // 1, 2 and 3 threads on odd shapes (with the size thresholds lowered so that even these
 // shapes are cut into parts); training gives identical losses for any thread count; a
-// worker that throws or dies surfaces as an Error and the device goes on; a Node process
-// with threads exits on its own.
+// worker that throws, hangs or dies (its thread terminated in the middle of a big gemm,
+// or while idle) surfaces at once as an Error or a one-line notice and the device goes on;
+// a Node process with threads exits on its own.
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as K from '../ts/index.js';
@@ -45,7 +46,7 @@ const out = (...shape: number[]) => K.zeros(shape);
 
 describe('thread pool', () => {
   beforeAll(async () => { forceSplits(); });
-  afterEach(() => { pool.timeouts.pickupMs = 10_000; pool.stealing = true; });
+  afterEach(() => { pool.timeouts.pickupMs = 10_000; pool.timeouts.busyMs = 300_000; pool.stealing = true; pool.onHandOff = null; });
   afterAll(async () => { Object.assign(MIN_WORK, defaults); await K.setThreads(2); });
 
   it('has a shared memory and starts workers at import on a machine with more than one core', () => {
@@ -61,11 +62,11 @@ describe('thread pool', () => {
     expect(splitRange(0, 3, 4)).toEqual([]);
   });
 
-  it('gemm: NN, NT, TN, with beta, on odd shapes split by rows and by columns', async () => {
+  it('gemm: NN, NT, TN, TT, with beta, on odd shapes split by rows and by columns', async () => {
     // [5, 301, 19], [1, 77, 3] and [10, 100, 78] take the unpacked kernels (gemmsmall.ts) in NN, and the last in NT
     const shapes = [[37, 29, 53], [263, 45, 517], [5, 301, 19], [130, 130, 260], [1, 77, 3], [9, 9, 0], [10, 100, 78]];
     for (const [M, N, K_] of shapes) {
-      for (const [ta, tb] of [[false, false], [false, true], [true, false]]) {
+      for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
         const a = ta ? randT(K_, M) : randT(M, K_), b = tb ? randT(N, K_) : randT(K_, N), c0 = randT(M, N);
         await sameForAnyThreads(() => {
           const c = K.copy(c0), d = out(M, N);
@@ -218,6 +219,64 @@ describe('thread pool', () => {
     expect(bits(K.matmul(a, b))).toEqual(one);
     expect(await K.setThreads(3)).toBe(3); // a new worker replaces it
     expect(bits(K.matmul(a, b))).toEqual(one);
+  });
+
+  it('a worker that dies in the middle of its part: the op throws at once, naming the op, and the device goes on', async () => {
+    const a = randT(2048, 2048), b = randT(2048, 2048); // a part takes ~0.1 s on a fast core, more here
+    const sa = randT(300, 200), sb = randT(200, 250);
+    await K.setThreads(1);
+    const one = bits(K.matmul(sa, sb));
+    expect(await K.setThreads(3)).toBe(3);
+    pool.stealing = false; // the worker, not the caller, must run its part
+    pool.timeouts.busyMs = 30_000; // what would end the wait if the death went unseen
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    let took = Infinity, message = '';
+    try {
+      // once the op has handed out its parts: the second worker claims its part, runs 20 ms of it, and its thread is terminated
+      pool.onHandOff = () => { pool.onHandOff = null; pool.crash(1, 20); };
+      const t0 = performance.now();
+      try { K.matmul(a, b); } catch (e) { message = (e as Error).message; }
+      took = performance.now() - t0;
+      expect(message).toMatch(/^knet cpu threads: worker \d+ died while running its part of matmul \(kernel gemm\w*\); the op's result is incomplete\. The device goes on with 2 thread\(s\)\.$/);
+      expect(K.threads()).toBe(2);
+      expect(warn).toHaveBeenCalledTimes(1);
+      const n = /worker (\d+)/.exec(message)![1];
+      expect(String(warn.mock.calls[0][0])).toMatch(new RegExp(`^knet: cpu worker ${n} died \\(its thread ended\\) while running its part of matmul .*; the cpu device goes on with 2 thread\\(s\\)$`));
+    } finally { warn.mockRestore(); pool.onHandOff = null; }
+    expect(took).toBeLessThan(10_000); // not the busy timeout: the sentinel saw the thread end
+    expect(bits(K.matmul(sa, sb))).toEqual(one); // the next op, on the two threads left
+    expect(await K.setThreads(3)).toBe(3); // a new worker replaces the dead one
+    expect(bits(K.matmul(sa, sb))).toEqual(one);
+    a.dispose(); b.dispose();
+  });
+
+  it('a worker that dies while idle: the next op completes without it; between ops its exit event removes it; one notice each', async () => {
+    const sa = randT(300, 200), sb = randT(200, 250);
+    await K.setThreads(1);
+    const one = bits(K.matmul(sa, sb));
+    expect(await K.setThreads(3)).toBe(3);
+    pool.stealing = false; // its part is not simply taken back: the caller must see the death
+    pool.timeouts.busyMs = 30_000; // what would end the wait if the death went unseen
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      pool.crash(0); // no await before the op: the worker's events cannot run yet
+      expect(bits(K.matmul(sa, sb))).toEqual(one);
+      expect(K.threads()).toBe(2);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/^knet: cpu worker \d+ died (between ops )?\(its thread ended\).*; the cpu device goes on with 2 thread\(s\)$/);
+      await new Promise((r) => setTimeout(r, 200)); // its exit event: already removed, no second notice
+      expect(warn).toHaveBeenCalledTimes(1);
+
+      pool.crash(0); // now with the event loop free: its 'exit' event removes it
+      const t0 = performance.now();
+      while (warn.mock.calls.length < 2 && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+      expect(warn).toHaveBeenCalledTimes(2);
+      expect(String(warn.mock.calls[1][0])).toMatch(/^knet: cpu worker \d+ died \(its thread exited with code 1\) and was removed; the cpu device goes on with 1 thread\(s\)$/);
+      expect(K.threads()).toBe(1);
+      expect(bits(K.matmul(sa, sb))).toEqual(one);
+    } finally { warn.mockRestore(); }
+    expect(await K.setThreads(3)).toBe(3);
+    expect(bits(K.matmul(sa, sb))).toEqual(one);
   });
 
   it('a part the worker has not started is taken back by the caller (stealing), with the same bits', async () => {

@@ -20,16 +20,26 @@
 //
 // Faults: a kernel that throws in a worker is caught there and reported, and the op
 // throws on the calling thread after every part has finished (no worker is left writing
-// into memory the next op may use); the worker stays in the pool. A worker that has not
-// even looked at its slot (SEEN) for `pickupMs` while the caller kept taking its parts back
-// is taken for dead: its slot is retired (a late worker finds CLAIM retired and leaves),
-// it is terminated, and a one-line warning says so; the ops themselves were complete. A
-// claimed part that runs past `busyMs` terminates the worker the same way, and that op
-// throws (its result is incomplete). Events cannot run while the caller blocks, so these
-// checks, not 'exit' events, are what detect a dead worker.
+// into memory the next op may use); the worker stays in the pool.
+//
+// A worker that dies (its thread ends: 'error' and 'exit' events in node:worker_threads,
+// 'error' in a web worker) is marked DIED in its slot. Its events reach the calling thread
+// only when that thread is free, so while an op waits, the sentinel (sentinel-source.ts, a
+// thread that never blocks, in Node and Deno) sets DIED and wakes the waiter. The wait then
+// ends at once: a part the dead worker had not claimed runs on the caller (the op is
+// complete); a part it had claimed and not finished makes the op throw, naming the op
+// (its result is incomplete). Either way the worker is retired (its slot marked so that it
+// can never claim again, its thread terminated) with a one-line warning, and the device
+// goes on with one thread fewer; `await setThreads(n)` starts a replacement.
+//
+// Hung workers: one that has not even looked at its slot (SEEN) for `pickupMs` while the
+// caller kept taking its parts back is taken for dead and retired the same way (the ops
+// were complete); a claimed part that runs past `busyMs` retires the worker and that op
+// throws. These timeouts are also all a page has for a worker that dies during an op.
 
 import { runtime } from '../../runtime.js';
 import type { WasmModule } from './module.js';
+import { DIED, nodeSentinelSource } from './sentinel-source.js';
 import { FAULT_KERNEL, SLOT, nodeWorkerSource, webWorkerSource } from './worker-source.js';
 
 /** Kernel exports that workers can run, by task id. Only these are threaded. */
@@ -41,6 +51,17 @@ export const KERNELS = [
 ] as const;
 export type KernelName = typeof KERNELS[number];
 const KERNEL_ID = new Map<string, number>(KERNELS.map((k, i) => [k, i]));
+
+/** The op each kernel is a part of, for error messages. */
+const OP_OF: Record<KernelName, string> = {
+  gemmBlock: 'matmul', gemmRowsBlock: 'matmul', gemmDotBlock: 'matmul', conv4ForwardImages: 'conv4', conv4BackwardDataImages: 'the conv4 data gradient',
+  conv4BackwardFilterTaps: 'the conv4 filter gradient', poolForwardPlanes: 'pool', poolBackwardPlanes: 'the pool gradient',
+  unary: 'an elementwise op', binaryScalar: 'an elementwise op with a scalar', binaryOuter: 'a broadcasting op',
+  fill: 'fill', i32ToF32: 'an int-to-float copy', reduceRange: 'a reduction', softmaxRange: 'softmax',
+  optimStepScaled: 'an optimizer step', lstmForward: 'the LSTM cell', lstmBackwardCols: 'the LSTM cell gradient',
+  dropout: 'dropout', [FAULT_KERNEL]: 'the debug fault kernel',
+};
+const opName = (fn: string) => `${OP_OF[fn as KernelName] ?? fn} (kernel ${fn})`;
 
 /** Most workers a pool will start (the control block is sized for them). */
 export const MAX_WORKERS = 63;
@@ -57,7 +78,11 @@ interface Handle {
   seen: number;            // the worker's SEEN when last checked, and when that was (ms)
   seenAt: number;
   stop(): void;            // terminates the worker
+  crash(): void;           // the same, for the crash() test hook (the pool is not told)
 }
+
+/** The sentinel thread (Node and Deno): `watch` hands it one end of a worker's channel. */
+interface Sentinel { watch(slot: number, port: unknown): void }
 
 /** A call to run on one thread: a kernel and its numeric arguments. */
 export interface Part { fn: KernelName; args: number[] }
@@ -70,6 +95,7 @@ export class ThreadPool {
   private target = 1;
   private handles: Handle[] = [];
   private starting: Promise<void> | null = null;
+  private sentinel: Sentinel | null = null;
   private i32: Int32Array;
   private f64: Float64Array;
   private u16: Uint16Array;
@@ -78,6 +104,8 @@ export class ThreadPool {
   timeouts = { pickupMs: 10_000, busyMs: 300_000 };
   /** Whether the caller takes back parts no worker has started (tests turn it off). */
   stealing = true;
+  /** Test hook: called in run() once the workers' tasks are handed out, before the caller's own part. */
+  onHandOff: (() => void) | null = null;
   /** Counters since the pool started: ops run threaded, parts handed to workers, parts taken back. */
   readonly stats = { ops: 0, handed: 0, takenBack: 0 };
 
@@ -92,7 +120,7 @@ export class ThreadPool {
   /** Threads ops use now: the target, counting only workers that are ready. */
   threads(): number {
     let ready = 0;
-    for (const h of this.handles) if (h.ready && !h.dead) ready++;
+    for (const h of this.handles) if (this.usable(h)) ready++;
     return Math.min(this.target, 1 + ready);
   }
 
@@ -115,24 +143,50 @@ export class ThreadPool {
   }
 
   /** Workers started and not dead. */
-  private live(): number { return this.handles.filter((h) => !h.dead).length; }
+  private live(): number { return this.handles.filter((h) => !h.dead && !this.died(h)).length; }
+
+  private usable(h: Handle): boolean { return h.ready && !h.dead && !this.died(h); }
+
+  private died(h: Handle): boolean { return Atomics.load(this.i32, (h.slot >> 2) + DIED) !== 0; }
 
   private async start(count: number, timeoutMs: number): Promise<void> {
     const names = [...KERNELS];
     const jobs: Promise<void>[] = [];
+    const sentinel = await this.watcher();
     for (let i = 0; i < count; i++) {
       const index = this.handles.length;
       if (index >= MAX_WORKERS) break;
       const slot = this.ctl + index * SLOT.BYTES;
       new Uint8Array(this.mod.memory.buffer, slot, SLOT.BYTES).fill(0);
       const data = { module: this.mod.module, memory: this.mod.memory, slot, names, spin: WORKER_SPIN };
-      const h: Handle = { slot, seq: 0, ready: false, dead: false, seen: 0, seenAt: 0, stop: () => {} };
+      const h: Handle = { slot, seq: 0, ready: false, dead: false, seen: 0, seenAt: 0, stop: () => {}, crash: () => {} };
       this.handles.push(h);
-      jobs.push(spawn(data, h, timeoutMs));
+      jobs.push(spawn(data, h, timeoutMs, sentinel, (why) => this.lost(h, why)));
     }
     const results = await Promise.allSettled(jobs);
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * The sentinel (Node and Deno), started with the first workers; null in browsers. One
+   * that ends is replaced at the next start (the workers it watched are then watched by
+   * nobody: their deaths are found by their events and the timeouts).
+   */
+  private async watcher(): Promise<Sentinel | null> {
+    if (runtime !== 'node' && runtime !== 'deno') return null;
+    if (this.sentinel) return this.sentinel;
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(nodeSentinelSource(), { eval: true, workerData: { memory: this.mod.memory } });
+    // Not awaited: it starts beside the workers (the watch messages wait for it), and a pool
+    // without one still works, finding dead workers by their events and the timeouts.
+    const s: Sentinel = { watch: (slot, port) => w.postMessage({ watch: { slot, port } }, [port as any]) };
+    w.once('message', () => w.unref());
+    w.once('error', (e) => console.warn(`knet: the cpu thread pool's sentinel failed (${String(e?.message ?? e)}); ` +
+      'a worker that dies during an op will be found only by the pool\'s timeouts'));
+    w.once('exit', () => { if (this.sentinel === s) this.sentinel = null; });
+    this.sentinel = s;
+    return s;
   }
 
   /**
@@ -144,7 +198,9 @@ export class ThreadPool {
     const used: Handle[] = [];
     for (const h of this.handles) {
       if (used.length === parts.length - 1) break;
-      if (h.ready && !h.dead) used.push(h);
+      if (!h.ready || h.dead) continue;
+      if (this.died(h)) { this.retire(h, 'died between ops (its thread ended) and was removed'); continue; }
+      used.push(h);
     }
     const { i32 } = this;
     for (const p of parts) if (p.args.length > SLOT.MAX_ARGS) throw new Error(`knet cpu threads: ${p.fn} has too many arguments`);
@@ -161,6 +217,7 @@ export class ThreadPool {
     }
     this.stats.ops++;
     this.stats.handed += used.length;
+    this.onHandOff?.();
     let error: unknown = null;
     const call = (p: Part) => {
       try {
@@ -175,10 +232,11 @@ export class ThreadPool {
         this.stats.takenBack++;
         call(p); // the worker had not started it: done here, as one thread would
         Atomics.store(i32, (h.slot >> 2) + SLOT.DONE, h.seq);
-        this.checkAlive(h);
+        if (this.died(h)) this.retire(h, `died (its thread ended) before its part of ${opName(p.fn)} began; the part ran here, and the worker was removed`);
+        else this.checkAlive(h);
         continue;
       }
-      const failure = this.wait(h, p.fn);
+      const failure = this.wait(h, p, call);
       error ??= failure;
     }
     if (error) throw error;
@@ -193,35 +251,57 @@ export class ThreadPool {
     const seen = Atomics.load(this.i32, (h.slot >> 2) + SLOT.SEEN), t = now();
     if (seen !== h.seen || !h.seenAt) { h.seen = seen; h.seenAt = t; return; }
     if (t - h.seenAt < this.timeouts.pickupMs) return;
-    const index = this.handles.indexOf(h) + 1;
-    Atomics.store(this.i32, (h.slot >> 2) + SLOT.CLAIM, SLOT.RETIRED);
-    this.retire(h);
-    console.warn(`knet: cpu worker ${index} has not answered for ${this.timeouts.pickupMs} ms and was stopped; ` +
-      `the cpu device goes on with ${this.threads()} thread(s)`);
+    this.retire(h, `has not answered for ${this.timeouts.pickupMs} ms and was stopped`);
   }
 
   /**
    * Waits for a worker's current task (claimed by the worker, or, with stealing off, not
-   * yet); returns the Error it ended with, or null.
+   * yet); returns the Error it ended with, or null. A worker marked DIED ends the wait at
+   * once (`afterDeath`).
    */
-  private wait(h: Handle, fn: string): Error | null {
+  private wait(h: Handle, p: Part, call: (p: Part) => void): Error | null {
     const { i32 } = this;
     const at = h.slot >> 2, DONE = at + SLOT.DONE, seq = h.seq;
-    for (let k = CALLER_SPIN; k > 0; k--) if (Atomics.load(i32, DONE) === seq) return this.outcome(h, fn);
+    for (let k = CALLER_SPIN; k > 0; k--) if (Atomics.load(i32, DONE) === seq) return this.outcome(h, p.fn);
     const started = now();
     while (Atomics.load(i32, DONE) !== seq) {
+      if (this.died(h)) return this.afterDeath(h, p, call);
       if (this.canBlock) Atomics.wait(i32, DONE, seq - 1, 100);
-      else for (let k = 0; k < 100000 && Atomics.load(i32, DONE) !== seq; k++) { /* spin */ }
+      else for (let k = 0; k < 100000 && Atomics.load(i32, DONE) !== seq && !this.died(h); k++) { /* spin */ }
       if (Atomics.load(i32, DONE) === seq) break;
       if (now() - started > this.timeouts.busyMs) {
-        Atomics.store(i32, at + SLOT.CLAIM, SLOT.RETIRED);
-        this.retire(h);
-        return new Error(`knet cpu threads: worker ${this.handles.indexOf(h) + 1} did not finish its part of ${fn} ` +
+        const n = this.handles.indexOf(h) + 1;
+        this.retire(h, `did not finish its part of ${opName(p.fn)} within ${this.timeouts.busyMs} ms and was stopped`);
+        return new Error(`knet cpu threads: worker ${n} did not finish its part of ${opName(p.fn)} ` +
           `within ${this.timeouts.busyMs} ms and was stopped; the op's result is incomplete. ` +
           `The device goes on with ${this.threads()} thread(s).`);
       }
     }
-    return this.outcome(h, fn);
+    return this.outcome(h, p.fn);
+  }
+
+  /**
+   * The worker of this part died (DIED is set; its thread has ended, so it writes no
+   * more). A part it finished counts; one it never claimed runs here; one it claimed and
+   * did not finish makes the op throw. The worker is retired in every case.
+   */
+  private afterDeath(h: Handle, p: Part, call: (p: Part) => void): Error | null {
+    const { i32 } = this;
+    const at = h.slot >> 2, seq = h.seq, n = this.handles.indexOf(h) + 1;
+    if (Atomics.load(i32, at + SLOT.DONE) === seq) {
+      const r = this.outcome(h, p.fn);
+      this.retire(h, `died (its thread ended) after its part of ${opName(p.fn)}, and was removed`);
+      return r;
+    }
+    if (Atomics.compareExchange(i32, at + SLOT.CLAIM, seq - 1, seq) === seq - 1) {
+      call(p);
+      Atomics.store(i32, at + SLOT.DONE, seq);
+      this.retire(h, `died (its thread ended) before its part of ${opName(p.fn)} began; the part ran here, and the worker was removed`);
+      return null;
+    }
+    this.retire(h, `died (its thread ended) while running its part of ${opName(p.fn)}, and was removed`);
+    return new Error(`knet cpu threads: worker ${n} died while running its part of ${opName(p.fn)}; ` +
+      `the op's result is incomplete. The device goes on with ${this.threads()} thread(s).`);
   }
 
   private outcome(h: Handle, fn: string): Error | null {
@@ -232,10 +312,31 @@ export class ThreadPool {
     return new Error(`knet cpu threads: ${fn} failed in worker ${this.handles.indexOf(h) + 1}: ${msg}`);
   }
 
-  private retire(h: Handle): void {
+  /**
+   * Gives a worker up: its slot is retired (if it ever wakes, it finds CLAIM retired and
+   * leaves), its thread terminated, and, given a reason, one line says so.
+   */
+  private retire(h: Handle, why?: string): void {
+    if (h.dead) return;
+    Atomics.store(this.i32, (h.slot >> 2) + SLOT.CLAIM, SLOT.RETIRED);
     h.dead = true;
     h.ready = false;
     try { h.stop(); } catch { /* already gone */ }
+    if (why) console.warn(`knet: cpu worker ${this.handles.indexOf(h) + 1} ${why}; the cpu device goes on with ${this.threads()} thread(s)`);
+  }
+
+  /**
+   * A worker's 'error' or 'exit' event (they run when the calling thread is free, so
+   * between ops): unless it left when told to (kill()), it died; it is marked DIED and
+   * retired at once, and the next op does without it.
+   */
+  private lost(h: Handle, why: string): void {
+    if (h.dead) return;
+    const at = h.slot >> 2;
+    if (Atomics.load(this.i32, at + SLOT.READY) === 0) { h.dead = true; h.ready = false; return; } // it left when told to (kill())
+    Atomics.store(this.i32, at + DIED, 1);
+    Atomics.notify(this.i32, at + SLOT.DONE);
+    this.retire(h, `died (${why}) and was removed`);
   }
 
   /**
@@ -244,13 +345,32 @@ export class ThreadPool {
    * must still complete, and the pool must find out through the pickup timeout.
    */
   kill(index: number): void {
-    const h = this.handles.filter((x) => x.ready && !x.dead)[index];
+    const h = this.handles.filter((x) => this.usable(x))[index];
     if (!h) return;
     const at = h.slot >> 2;
     Atomics.store(this.i32, at + SLOT.SEQ, SLOT.STOP);
     Atomics.notify(this.i32, at + SLOT.SEQ, 1);
     // it clears READY when it leaves; its last task number stays h.seq
     while (Atomics.load(this.i32, at + SLOT.READY) !== 0) if (this.canBlock) Atomics.wait(this.i32, at + SLOT.READY, 1, 10);
+  }
+
+  /**
+   * Test hook: terminates the index-th ready worker's (0-based) thread, as a crash would,
+   * without telling the pool. With `busyMs`, first waits (up to 5 s) until the worker has
+   * claimed its current task and then lets it run that long into it, so that it dies in
+   * the middle of its part.
+   */
+  crash(index: number, busyMs?: number): void {
+    const h = this.handles.filter((x) => this.usable(x))[index];
+    if (!h) throw new Error(`knet cpu threads: no ready worker ${index + 1} to crash`);
+    const at = h.slot >> 2;
+    if (busyMs !== undefined) {
+      const until = now() + 5000;
+      while (Atomics.load(this.i32, at + SLOT.CLAIM) !== h.seq && now() < until) { /* spin */ }
+      const end = now() + busyMs;
+      while (now() < end) { /* spin */ }
+    }
+    h.crash();
   }
 }
 
@@ -264,16 +384,21 @@ function canBlock(): boolean {
   } catch { return false; }
 }
 
-/** Starts one worker; resolves when it reports ready. */
-async function spawn(data: Record<string, unknown>, h: Handle, timeoutMs: number): Promise<void> {
+/** Starts one worker; resolves when it reports ready. `lost` is told of its death after that. */
+async function spawn(data: Record<string, unknown>, h: Handle, timeoutMs: number, sentinel: Sentinel | null,
+                     lost: (why: string) => void): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`knet cpu threads: a worker did not start within ${timeoutMs} ms`)), timeoutMs);
-      const onMessage = (m: { ready?: boolean; error?: string }) => {
-        if (m?.ready) { h.ready = true; resolve(); } else reject(new Error(`knet cpu threads: a worker failed to start: ${m?.error}`));
+      const events: WorkerEvents = {
+        message: (m) => {
+          if (m?.ready) { h.ready = true; resolve(); } else reject(new Error(`knet cpu threads: a worker failed to start: ${m?.error}`));
+        },
+        error: (e) => { if (h.ready) lost(String(e?.message ?? e)); else reject(e); },
+        exit: (code) => { if (h.ready) lost(`its thread exited with code ${code}`); else reject(new Error(`knet cpu threads: a worker exited (code ${code}) before it started`)); },
       };
-      startWorker(data, h, onMessage, reject).catch(reject);
+      startWorker(data, h, events, sentinel).catch(reject);
     });
   } catch (e) {
     h.dead = true;
@@ -284,17 +409,26 @@ async function spawn(data: Record<string, unknown>, h: Handle, timeoutMs: number
   }
 }
 
-async function startWorker(data: Record<string, unknown>, h: Handle,
-                           onMessage: (m: any) => void, onError: (e: unknown) => void): Promise<void> {
+interface WorkerEvents { message(m: any): void; error(e: any): void; exit(code: number): void }
+
+async function startWorker(data: Record<string, unknown>, h: Handle, on: WorkerEvents, sentinel: Sentinel | null): Promise<void> {
   if (runtime === 'node' || runtime === 'deno') {
     // node:worker_threads in Deno too: it can unref() a worker, which Deno's Worker cannot.
-    const { Worker } = await import('node:worker_threads');
-    const w = new Worker(nodeWorkerSource(), { eval: true, workerData: data });
+    const { Worker, MessageChannel } = await import('node:worker_threads');
+    // The worker keeps one end of a channel (unused); the sentinel sees the other close when it dies.
+    const channel = sentinel ? new MessageChannel() : null;
+    const w = new Worker(nodeWorkerSource(), {
+      eval: true,
+      workerData: channel ? { ...data, lifeline: channel.port2 } : data,
+      transferList: channel ? [channel.port2] : [],
+    });
+    if (channel) sentinel!.watch(data.slot as number, channel.port1);
     h.stop = () => { void w.terminate(); };
-    w.on('error', onError);
-    w.on('exit', () => { h.dead = true; h.ready = false; });
+    h.crash = () => { void w.terminate(); };
+    w.on('error', (e) => on.error(e));
+    w.on('exit', (code) => on.exit(code));
     w.once('message', (m) => {
-      onMessage(m);
+      on.message(m);
       // From now on the worker only talks through shared memory; it must not keep the
       // process alive once the user's work ends.
       w.unref();
@@ -304,7 +438,8 @@ async function startWorker(data: Record<string, unknown>, h: Handle,
   const url = URL.createObjectURL(new Blob([webWorkerSource()], { type: 'text/javascript' }));
   const w = new Worker(url, { type: 'module', name: 'knet-cpu' });
   h.stop = () => w.terminate();
-  w.onerror = (e) => onError(new Error(e.message));
-  w.onmessage = (e) => { URL.revokeObjectURL(url); onMessage(e.data); };
+  h.crash = () => w.terminate();
+  w.onerror = (e) => on.error(new Error(e.message));
+  w.onmessage = (e) => { URL.revokeObjectURL(url); on.message(e.data); };
   w.postMessage(data);
 }
