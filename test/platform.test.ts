@@ -1,7 +1,11 @@
 // The built package in every runtime: Node, Deno (the npm `deno` binary) and Chromium
 // (Debian's, driven by playwright-core). Each trains a few softmax steps and the loss falls,
 // on the cpu device's threads where shared memory is allowed (in Chromium: a cross-origin
-// isolated page; the same page served without COOP/COEP runs on one thread).
+// isolated page; the same page served without COOP/COEP runs on one thread), and saves
+// its parameters and loads them back, bit for bit, from every source load() takes there:
+// bytes, an ArrayBuffer, a Blob, a Response everywhere; a path and a file: URL in Node and
+// Deno; a File, a blob: URL and a FileSystemFileHandle (the origin private file system,
+// which save() writes too) in a browser.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
@@ -14,10 +18,15 @@ const deno = 'node_modules/.bin/deno';
 
 function parse(out: string) { return JSON.parse(out.trim().split('\n').at(-1)!); }
 
+/** Every source load() takes in Node and Deno, and in a browser, each giving back the saved bits. */
+const FILE_SOURCES = { bytes: true, arrayBuffer: true, blob: true, response: true, path: true, fileUrl: true };
+const BROWSER_SOURCES = { bytes: true, arrayBuffer: true, blob: true, response: true, file: true, url: true, handle: true };
+
 describe('runtimes', () => {
   it('node imports dist/ and trains', () => {
     const r = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs'], { encoding: 'utf8' }));
     expect(r.falls).toBe(true);
+    expect(r.loaded).toEqual(FILE_SOURCES);
     expect(r.saved).toBe(true);
     expect(r.threads).toBe(Math.min(availableParallelism(), 63 + 1));
     expect(r.threadsSame).toBe(true);
@@ -27,6 +36,7 @@ describe('runtimes', () => {
     const r = parse(execFileSync(deno, ['run', '--allow-read', '--allow-write', '--allow-env', 'test/platform/smoke.mjs'], { encoding: 'utf8' }));
     const n = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs'], { encoding: 'utf8' }));
     expect(r.falls).toBe(true);
+    expect(r.loaded).toEqual(FILE_SOURCES); // load(path) too, not only the bytes save() returns
     expect(r.saved).toBe(true);
     expect(r.last).toBe(n.last);
     expect(r.threads).toBe(n.threads); // Deno runs threaded too
@@ -36,11 +46,11 @@ describe('runtimes', () => {
   it.skipIf(!gpuOk)('node and deno train on the gpu device (WebGPU), with the cpu\'s numbers', () => {
     const cpu = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs'], { encoding: 'utf8' }));
     const g = parse(execFileSync(process.execPath, ['test/platform/smoke.mjs', '--gpu'], { encoding: 'utf8' }));
-    expect(g).toMatchObject({ device: 'gpu', falls: true });
+    expect(g).toMatchObject({ device: 'gpu', falls: true, saved: true, loaded: FILE_SOURCES });
     expect(Math.abs(g.last - cpu.last)).toBeLessThan(1e-4);
     if (existsSync(deno)) {
       const d = parse(execFileSync(deno, ['run', '--allow-read', '--allow-write', '--allow-env', 'test/platform/smoke.mjs', '--gpu'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-      expect(d).toMatchObject({ device: 'gpu', falls: true });
+      expect(d).toMatchObject({ device: 'gpu', falls: true, saved: true, loaded: FILE_SOURCES });
     }
   });
 
@@ -84,6 +94,7 @@ describe('runtimes', () => {
       expect(r.falls).toBe(true);
       expect(r.simd).toBe('relaxed-simd');
       expect(r).toMatchObject({ device: 'cpu', defaultDevice: 'cpu', saved: true });
+      expect(r.loaded).toEqual(BROWSER_SOURCES);
       expect(r.threads).toBeGreaterThan(1); // cross-origin isolated: the cpu device's workers run
       expect(r.threads).toBe(r.cores);
       expect(r.threadsSame).toBe(true);
@@ -95,6 +106,7 @@ describe('runtimes', () => {
       expect(r.errors).toEqual([]);
       expect(r.isolated).toBe(false);
       expect(r).toMatchObject({ device: 'cpu', threads: 1, threadsSame: true, falls: true, saved: true });
+      expect(r.loaded).toEqual(BROWSER_SOURCES);
       expect(r.logs.filter((l: string) => l.startsWith('knet:'))).toEqual([
         expect.stringMatching(/^knet: the cpu device runs on one thread: the page is not cross-origin isolated/),
       ]);
@@ -105,6 +117,7 @@ describe('runtimes', () => {
       expect(r.error).toBeUndefined();
       expect(r.adapter).toBe(true);
       expect(r).toMatchObject({ device: 'gpu', defaultDevice: 'gpu', falls: true, saved: true });
+      expect(r.loaded).toEqual(BROWSER_SOURCES);
     });
   });
 });
