@@ -1,4 +1,4 @@
-// `npm run bench -- kernels [--quick] [--devices cpu,gpu]`: throughput of knet's kernels
+// `npm run bench -- kernels [--quick] [--devices cpu,gpu] [--out dir]`: throughput of knet's kernels
 // through its public ops, per device, next to TensorFlow.js on the same shapes (the wasm
 // backend, one thread, for the cpu device; the webgpu backend, on the same adapter, for
 // the gpu device): gemm and conv4 in GFLOP/s, pooling, reductions and elementwise ops in
@@ -12,6 +12,9 @@
 // the figure is the median of benchmark.js's samples. On the gpu a call queues `reps` ops
 // (enough for ~0.1 s) and waits for the last result's readback, so queued work counts;
 // the figure is the median sample / reps. knet and TF.js alternate kernel by kernel.
+//
+// Output: the Markdown on stdout; bench/results/kernels.{json,md} (--out): every figure,
+// each peak and what each kernel is set against, per device.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import Benchmark from 'benchmark';
@@ -20,8 +23,11 @@ import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as K from '../ts/index.js';
 import type { Tensor } from '../ts/index.js';
 import { parseBenchArgs } from './harness/args.js';
+import { machineInfo } from './harness/machine.js';
 import { markdownTable } from './harness/markdown.js';
 import { progress, progressDone } from './harness/progress.js';
+import { writeResults } from './harness/report.js';
+import { PATTERN_NAMES, kernelRecord } from './kernels-report.js';
 import { measurePeak } from './peak.js';
 
 type Pattern = 'add' | 'map' | 'sum';
@@ -323,6 +329,8 @@ export async function run(argv: string[]): Promise<void> {
   const say = (s: string) => progress(`kernels [${((performance.now() - t0) / 1000).toFixed(0)} s] ${s}`);
   const list = kernels(quick);
   const out: string[] = [];
+  const machine = machineInfo();
+  const results: Record<string, unknown>[] = [];
 
   if (devices.includes('cpu')) {
     say('measuring the f32x4 and streaming peaks');
@@ -337,6 +345,16 @@ export async function run(argv: string[]): Promise<void> {
     const rows = await measureDevice('cpu', list, quick, say);
     const level = K.simdLevel();
     const arith = level.includes('relaxed') && peak.fma ? peak.fma : peak.mulAdd;
+    const arithKind = level.includes('relaxed') && peak.fma ? 'f32x4 FMA' : 'f32x4 mul+add';
+    const peakOf = (k: Kernel) => (k.unit === 'GFLOP/s' ? { value: arith, kind: arithKind }
+      : { value: streams.get(`${k.pattern}/${k.patternFloats}`)!, kind: `stream ${PATTERN_NAMES[k.pattern!]}, ${k.patternFloats} floats` });
+    const sizes = [...new Set(list.filter((k) => k.patternFloats).map((k) => k.patternFloats!))];
+    results.push({
+      device: 'cpu', build: level, threads: (K as any).threads?.() ?? 1, against: `TF.js ${tf.version.tfjs} wasm (SIMD, 1 thread)`,
+      peaks: { mulAdd: peak.mulAdd, fma: peak.fma ?? null, used: arithKind,
+        streams: sizes.map((n) => ({ floats: n, add: streams.get(`add/${n}`)!, map: streams.get(`map/${n}`)!, sum: streams.get(`sum/${n}`)! })) },
+      kernels: rows.map((r) => kernelRecord(r.kernel, r.knet, r.tfjs, r.tfjsError, peakOf(r.kernel))),
+    });
     out.push(`## cpu device (${level} build, ${(K as any).threads?.() ?? 1} thread) vs TF.js ${tf.version.tfjs} wasm (SIMD, 1 thread)`, '',
       `f32x4 peak, 1 thread: mul+add ${peak.mulAdd.toFixed(1)} GFLOP/s, FMA ${peak.fma?.toFixed(1) ?? 'n/a'} GFLOP/s ` +
       `(the ${level} build is set against ${level.includes('relaxed') && peak.fma ? 'FMA' : 'mul+add'}); streaming peaks: ` +
@@ -344,8 +362,8 @@ export async function run(argv: string[]): Promise<void> {
         `${(n * 4 / 2 ** 20).toFixed(1)} MiB arrays: c=a+b ${f1(streams.get(`add/${n}`)!)}, b=a·s ${f1(streams.get(`map/${n}`)!)}, Σa ${f1(streams.get(`sum/${n}`)!)} GB/s`).join('; '), '');
     const header = ['kernel', 'unit', 'knet cpu', 'peak', '% of peak', 'TF.js wasm', 'knet / TF.js'];
     out.push(markdownTable(header, rows.map((r) => {
-      const peakV = r.kernel.unit === 'GFLOP/s' ? arith : streams.get(`${r.kernel.pattern}/${r.kernel.patternFloats}`)!;
-      return [r.kernel.name, r.kernel.unit, f1(r.knet), `${f1(peakV)}${r.kernel.unit === 'GB/s' ? ` (${r.kernel.pattern === 'add' ? 'c=a+b' : r.kernel.pattern === 'map' ? 'b=a·s' : 'Σa'})` : ''}`,
+      const peakV = peakOf(r.kernel).value;
+      return [r.kernel.name, r.kernel.unit, f1(r.knet), `${f1(peakV)}${r.kernel.unit === 'GB/s' ? ` (${PATTERN_NAMES[r.kernel.pattern!]})` : ''}`,
         pct(r.knet / peakV), r.tfjs === null ? `error: ${r.tfjsError}` : f1(r.tfjs), r.tfjs ? `${(r.knet / r.tfjs).toFixed(2)}×` : '–'];
     }), ['l', 'l', 'r', 'r', 'r', 'r', 'r']), '');
   }
@@ -356,20 +374,29 @@ export async function run(argv: string[]): Promise<void> {
     (globalThis as any).navigator ??= { userAgent: 'Node.js' };
     (globalThis as any).navigator.gpu ??= create([]);
     let info: K.GpuInfo | null = null;
-    try { info = await K.initGpu(); } catch (e) { out.push(`## gpu device`, '', `not measured: ${(e as Error).message}`, ''); }
+    try { info = await K.initGpu(); } catch (e) {
+      out.push(`## gpu device`, '', `not measured: ${(e as Error).message}`, '');
+      results.push({ device: 'gpu', error: (e as Error).message });
+    }
     if (info) {
       await import('@tensorflow/tfjs-backend-webgpu');
       if (!(await tf.setBackend('webgpu'))) throw new Error('TensorFlow.js webgpu backend failed to start');
       await tf.ready();
       const rows = await measureDevice('gpu', list, quick, say);
-      out.push(`## gpu device vs TF.js ${tf.version.tfjs} webgpu, adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' / ')}`, '');
+      const adapter = [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ');
+      results.push({ device: 'gpu', adapter, against: `TF.js ${tf.version.tfjs} webgpu (same adapter)`,
+        kernels: rows.map((r) => kernelRecord(r.kernel, r.knet, r.tfjs, r.tfjsError, null)) });
+      out.push(`## gpu device vs TF.js ${tf.version.tfjs} webgpu, adapter: ${adapter}`, '');
       out.push(markdownTable(['kernel', 'unit', 'knet gpu', 'TF.js webgpu', 'knet / TF.js'], rows.map((r) => [r.kernel.name, r.kernel.unit, f1(r.knet),
         r.tfjs === null ? `error: ${r.tfjsError}` : f1(r.tfjs), r.tfjs ? `${(r.knet / r.tfjs).toFixed(2)}×` : '–']), ['l', 'l', 'r', 'r', 'r']), '');
     }
   }
   progressDone();
-  console.log(out.join('\n'));
-  console.log(`(${quick ? 'quick run, ' : ''}total ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  const seconds = (performance.now() - t0) / 1000;
+  const markdown = `${out.join('\n')}\n(${quick ? 'quick run, ' : ''}total ${seconds.toFixed(0)} s)`;
+  console.log(markdown);
+  const report = { suite: 'kernels', date: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine, devices: results, seconds };
+  console.log(`\nwrote ${writeResults(a.out, 'kernels', report, markdown).join(', ')}`);
   // Dawn keeps Node alive while a GPU object is referenced.
   if (devices.includes('gpu')) process.exit(0);
 }
