@@ -6,6 +6,15 @@
 // flush recorded commands first, see device.ts write). Staging buffers return to their
 // pool only after unmap, so a pending mapAsync never shares one.
 //
+// Which free buffer a request gets: the lowest-numbered one of its size class (numbers from
+// GpuContext.bufferId, in order of first use), not the last one released. A training step
+// allocates and releases in the same order every time; with this rule what each op gets
+// depends only on the set of free buffers, which settles after a step or two, so every
+// later step binds the same buffers and reuses the cached bind groups (keyed by buffers).
+// With last-released-first, the free lists' order carried over and was permuted by each
+// step, so steps kept binding new combinations of the same buffers (~20 new bind groups a
+// step for a small conv+LSTM model; test/gpu-pipelines.test.ts counts them).
+//
 // Out-of-memory: WebGPU reports a failed createBuffer asynchronously, through an error
 // scope. Each creation pushes one; a failure empties the pools (so a retry has room) and
 // is recorded as the device's pending error, thrown at the next readback.
@@ -15,14 +24,43 @@
 import { FreeLists, sizeClass } from '../pool.js';
 import { BufferUsage, type GpuContext } from './context.js';
 
+/** Free lists by size class that hand out the buffer with the lowest id first. */
+class LowestFirst {
+  /** Per size class, [id, buffer] sorted by id, highest first (so pop() gives the lowest). */
+  private lists = new Map<number, [number, GPUBuffer][]>();
+  pooled = 0;
+  constructor(private id: (b: GPUBuffer) => number) {}
+  take(cls: number): GPUBuffer | undefined {
+    const e = this.lists.get(cls)?.pop();
+    if (e) this.pooled -= cls;
+    return e?.[1];
+  }
+  put(cls: number, b: GPUBuffer): void {
+    let l = this.lists.get(cls);
+    if (!l) this.lists.set(cls, (l = []));
+    const id = this.id(b);
+    let lo = 0, hi = l.length;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (l[m][0] > id) lo = m + 1; else hi = m; }
+    l.splice(lo, 0, [id, b]);
+    this.pooled += cls;
+  }
+  drain(drop: (b: GPUBuffer) => void): void {
+    for (const l of this.lists.values()) for (const [, b] of l) drop(b);
+    this.lists.clear();
+    this.pooled = 0;
+  }
+}
+
 export class BufferPool {
-  private free = new FreeLists<GPUBuffer>();
+  private free: LowestFirst;
   private staging = new FreeLists<GPUBuffer>();
   private scopes = new Set<Promise<void>>();
   live = 0;
   count = 0;
 
-  constructor(private ctx: GpuContext) {}
+  constructor(private ctx: GpuContext) {
+    this.free = new LowestFirst((b) => ctx.bufferId(b));
+  }
 
   get pooled(): number { return this.free.pooled; }
 

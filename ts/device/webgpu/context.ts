@@ -70,8 +70,12 @@ export class GpuContext {
   lost: string | null = null;
   /** The first asynchronous error (validation, out of memory) not yet reported. */
   error: Error | null = null;
-  /** Dispatches and submits so far (for tests and benchmarks). */
-  stats = { dispatches: 0, submits: 0, pipelines: 0 };
+  /**
+   * Counts so far, for tests and benchmarks: dispatches recorded, submits, and the objects
+   * the caches create (pipelines, shader modules, bind groups), which a steady training
+   * loop should stop creating after its first step.
+   */
+  stats = { dispatches: 0, submits: 0, pipelines: 0, modules: 0, bindGroups: 0 };
 
   constructor(device: GPUDevice) {
     this.device = device;
@@ -155,6 +159,7 @@ export class GpuContext {
     if (!module) {
       module = this.device.createShaderModule({ label: `knet ${name}`, code });
       this.modules.set(code, module);
+      this.stats.modules++;
       // Compilation errors arrive asynchronously; they are our bugs, reported with the source line.
       module.getCompilationInfo?.().then((info) => {
         const errs = info.messages.filter((m) => m.type === 'error');
@@ -187,6 +192,7 @@ export class GpuContext {
       buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b } }));
       bg = this.device.createBindGroup({ layout: k.layout, entries });
       this.bindGroups.set(key, bg);
+      this.stats.bindGroups++;
     }
     return bg;
   }

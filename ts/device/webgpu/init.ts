@@ -2,7 +2,12 @@
 // own limits (the defaults are far lower: 128 MiB bindings, 256 invocations), load the
 // shaders and register the 'gpu' device. Node gets WebGPU from the `webgpu` package
 // (Dawn); Deno and browsers from navigator.gpu. Where there is none, initGpu() throws a
-// clear error and the cpu device keeps working.
+// clear error and the cpu device keeps working; a failed attempt is not remembered, so a
+// later call tries again.
+//
+// navigator.gpu, where present, is used in Node too, before the `webgpu` package: that is
+// the seam through which tests stand in a WebGPU without an adapter
+// (test/gpu-noadapter.test.ts).
 
 /// <reference types="@webgpu/types" />
 
@@ -66,7 +71,12 @@ async function findGpu(opts: GpuOptions): Promise<GPU> {
 
 async function start(opts: GpuOptions): Promise<GpuInfo> {
   const gpu = await findGpu(opts);
-  const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : undefined);
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : undefined);
+  } catch (e) {
+    throw new Error(`knet initGpu: WebGPU's requestAdapter() failed: ${(e as Error)?.message ?? e}. The cpu device works without a GPU.`);
+  }
   if (!adapter) {
     throw new Error('knet initGpu: WebGPU found no adapter (no GPU, or no driver: on Linux without a GPU, ' +
       'install Mesa\'s Vulkan drivers, e.g. `apt-get install mesa-vulkan-drivers`, for the lavapipe ' +
@@ -77,7 +87,13 @@ async function start(opts: GpuOptions): Promise<GpuInfo> {
     const v = (adapter.limits as any)[k];
     if (typeof v === 'number') requiredLimits[k] = v;
   }
-  const device = await adapter.requestDevice({ requiredLimits, label: 'knet' });
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredLimits, label: 'knet' });
+  } catch (e) {
+    throw new Error(`knet initGpu: the adapter found could not open a device (requestDevice() failed: ` +
+      `${(e as Error)?.message ?? e}). The cpu device works without a GPU.`);
+  }
   const files = await Promise.all([
     readAsset(new URL('../../../shaders/elementwise.wgsl', import.meta.url)),
     readAsset(new URL('../../../shaders/copy.wgsl', import.meta.url)),
