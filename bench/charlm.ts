@@ -37,6 +37,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { markdownTable } from './harness/markdown.js';
+import { torchBlasDir } from './harness/torch-blas.js';
 import { summarize } from './harness/stats.js';
 import { measurePeak } from './peak.js';
 import type { Tensor } from '../ts/index.js';
@@ -272,7 +273,6 @@ export function torchPython(): string | null {
 }
 
 /** Where Debian's OpenBLAS packages put their libblas.so.3 (libopenblas0-openmp, -pthread). */
-const OPENBLAS_DIRS = ['x86_64-linux-gnu', 'aarch64-linux-gnu'].flatMap((a) => ['openmp', 'pthread'].map((t) => `/usr/lib/${a}/openblas-${t}`));
 
 /**
  * The PyTorch rows. Debian's torch is built against a generic BLAS (libblas.so.3): with
@@ -292,7 +292,7 @@ function torchRows(py: string, n: number, notes: string[]): Row[] {
   };
   const base = probe({});
   if (base !== 'reference BLAS') return [{ key: 'torch', cmd, warmup: 2, windows: n }];
-  const dir = process.env.KNET_TORCH_BLAS ?? OPENBLAS_DIRS.find((d) => existsSync(`${d}/libblas.so.3`));
+  const dir = torchBlasDir();
   const rows: Row[] = [{ key: 'torch-reference', cmd, warmup: 1, windows: Math.min(n, 2) }];
   const env = dir ? { LD_LIBRARY_PATH: [dir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : null;
   if (env && probe(env) !== 'reference BLAS') rows.push({ key: 'torch', cmd, env, warmup: 2, windows: n });

@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PY_BLAS, torchEnv } from './harness/torch-blas.js';
 import { measurePeak } from './peak.js';
 
 const BATCH = 100, LR = 0.1, EPOCH_BATCHES = 600;
@@ -150,7 +151,8 @@ async function knetChild(args: string[]): Promise<void> {
 const TORCH_SCRIPT = String.raw`
 import json, sys, time
 import numpy as np, torch, torch.nn.functional as F
-torch.set_num_threads(1)
+${PY_BLAS}
+set_threads(1)
 xfile, yfile, xtfile, ytfile, batches, min_time = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
 B = 100
 X = torch.from_numpy(np.fromfile(xfile, dtype=np.float32).reshape(-1, 1, 28, 28))
@@ -225,7 +227,7 @@ acc = None
 if batches >= 600:
     with torch.no_grad():
         acc = float((predict(w, XT).argmax(1) == YT).float().mean())
-print('RESULT ' + json.dumps({'framework': 'PyTorch', 'info': 'PyTorch %s, %d thread' % (torch.__version__, torch.get_num_threads()),
+print('RESULT ' + json.dumps({'framework': 'PyTorch', 'info': 'PyTorch %s, %d thread, BLAS: %s' % (torch.__version__, torch.get_num_threads(), BLAS),
     'batches': batches, 'wall': wall, 'cpu': cpu, 'testAcc': acc, 'kernels': kernels}))
 `;
 
@@ -253,7 +255,7 @@ async function torchChild(py: string, batches: number, minTime: number): Promise
     writeFileSync(script, TORCH_SCRIPT);
     const out = execFileSync(py, [script, file('x', data.xtrn.subarray(0, n * 784)), file('y', data.ytrn.subarray(0, n)),
       file('xt', data.xtst), file('yt', data.ytst), String(batches), String(minTime), JSON.stringify(CONVS), JSON.stringify(POOLS)],
-    { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+    { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...torchEnv() } });
     const line = out.split('\n').find((l) => l.startsWith('RESULT '));
     return line ? JSON.parse(line.slice(7)) : `no result: ${out.slice(-300)}`;
   } catch (e) {
@@ -267,7 +269,8 @@ function knetRun(build: 'simd' | 'relaxed', batches: number, minTime: number): R
   const script = fileURLToPath(import.meta.url);
   try {
     const out = execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), script, '--child', '--batches', String(batches), '--min-time', String(minTime)],
-      { encoding: 'utf8', env: { ...process.env, KNET_WASM: build }, maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+      // one thread, as its PyTorch column (the threads suite compares thread counts)
+      { encoding: 'utf8', env: { ...process.env, KNET_WASM: build, KNET_THREADS: '1' }, maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
     const line = out.split('\n').find((l) => l.startsWith('RESULT '));
     return line ? JSON.parse(line.slice(7)) : `no result: ${out.slice(-300)}`;
   } catch (e) {

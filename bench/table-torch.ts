@@ -8,12 +8,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PY_BLAS } from './harness/torch-blas.js';
 import { BATCH, CHARLM, LINREG, LR, type Model, charWindows, housingData, rowBatches } from './train-common.js';
 
 export const TORCH_SCRIPT = String.raw`
 import json, sys, time
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-torch.set_num_threads(1)
+${PY_BLAS}
+set_threads(1)
 torch.manual_seed(1)
 model, d = sys.argv[1], sys.argv[2]
 cfg = json.loads(sys.argv[3])
@@ -108,7 +110,7 @@ def warm(s, limit):
             per_step = min(per_step, last['seconds'] / k); k *= 2
     return {'n': n, 'seconds': seconds, 'perStep': per_step, 'loss': last['loss']}
 
-info = 'PyTorch %s, %d thread' % (torch.__version__, torch.get_num_threads())
+info = 'PyTorch %s, %d thread, BLAS: %s' % (torch.__version__, torch.get_num_threads(), BLAS)
 print('READY', flush=True)
 failed = None
 while True:

@@ -30,6 +30,7 @@ import { progress, progressDone } from './harness/progress.js';
 import {
   COLUMNS, LIMITS, type Cell, type Column, type Limits, type Report, type Task, cellFromRuns, planRuns, renderTable, seedTasks, writeReport,
 } from './table-cells.js';
+import { torchEnv } from './harness/torch-blas.js';
 import { findTorchPython, torchChild } from './table-torch.js';
 import { MODELS, SYNC_EVERY, type Model, type Result, type StepsReply, charWindows } from './train-common.js';
 
@@ -146,7 +147,8 @@ async function start(task: Task, cols: Column[], torchPy: string | null): Promis
         continue;
       }
       const c = await torchChild(torchPy, task.model);
-      slots.push({ col, child: new Child(c.command, c.args, undefined, c.cleanup), runs: [] });
+      // on an optimized BLAS where there is one (harness/torch-blas.ts)
+      slots.push({ col, child: new Child(c.command, c.args, torchEnv(), c.cleanup), runs: [] });
       continue;
     }
     const script = fileURLToPath(new URL(col.file!, import.meta.url));

@@ -12,10 +12,11 @@
 // shared) falls on both; the load average before and after is printed with the tables.
 // Times are wall-clock (CPU time would add the threads up).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tensor } from '../ts/index.js';
+import { PY_BLAS, torchEnv } from './harness/torch-blas.js';
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const f1 = (x: number) => x.toFixed(1), f2 = (x: number) => x.toFixed(2);
@@ -265,16 +266,9 @@ async function trainKnet(K: KModule, data: Mnist, text: string, o: Work) {
 
 // PyTorch: the same three workloads, alternating 1 and 2 threads in one process.
 const TORCH = String.raw`
-import ctypes, json, sys, time
+import json, sys, time
 import numpy as np, torch, torch.nn.functional as F
-# Debian's torch calls a generic libblas.so.3; OpenBLAS keeps its own thread count, which
-# torch.set_num_threads does not reach: set both.
-_blas = next((l.split()[-1] for l in open('/proc/self/maps') if 'libblas' in l or 'openblas' in l), None)
-try: _blas_threads = ctypes.CDLL(_blas).openblas_set_num_threads
-except Exception: _blas_threads = None
-def set_threads(n):
-    torch.set_num_threads(n)
-    if _blas_threads: _blas_threads(n)
+${PY_BLAS}
 xfile, yfile, textfile, lenet_batches, windows, mlp_epochs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 X = torch.from_numpy(np.fromfile(xfile, dtype=np.float32).reshape(-1, 784))
 Y = torch.from_numpy(np.fromfile(yfile, dtype=np.int32).astype(np.int64))
@@ -345,13 +339,9 @@ for name, f, reps in [('mlp', mlp, mlp_epochs), ('lenet', lenet, 1), ('charlm', 
     res[name] = [sorted(t[1])[len(t[1]) // 2], sorted(t[2])[len(t[2]) // 2]]
 import re
 blas = re.search(r'BLAS_INFO=([^,\s]+)', torch.__config__.show())
-lib = '/'.join(_blas.split('/')[-2:]) if _blas else 'none loaded'
-kind = 'OpenBLAS' if _blas_threads else ('the reference BLAS (netlib)' if _blas and '/blas/' in _blas else 'unknown')
-res['info'] = 'PyTorch %s, BLAS_INFO=%s, libblas: %s = %s, %s' % (torch.__version__, blas.group(1) if blas else '?', lib, kind, torch.__config__.parallel_info().splitlines()[-1].strip())
+res['info'] = 'PyTorch %s, BLAS_INFO=%s, BLAS: %s, %s' % (torch.__version__, blas.group(1) if blas else '?', BLAS, torch.__config__.parallel_info().splitlines()[-1].strip())
 print('RESULT ' + json.dumps(res))
 `;
-
-const OPENBLAS_DIRS = ['x86_64-linux-gnu', 'aarch64-linux-gnu'].flatMap((a) => ['openmp', 'pthread'].map((t) => `/usr/lib/${a}/openblas-${t}`));
 
 /** PyTorch's three workloads, or why they were skipped. */
 function runTorch(data: Mnist, text: string, o: Work): Record<'mlp' | 'lenet' | 'charlm', [number, number]> & { info: string } | string {
@@ -361,11 +351,7 @@ function runTorch(data: Mnist, text: string, o: Work): Record<'mlp' | 'lenet' | 
   try {
     const file = (name: string, bytes: Uint8Array | string) => { const p = join(dir, name); writeFileSync(p, bytes); return p; };
     const raw = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    // Debian's torch on the reference BLAS is many times slower than PyTorch usually is:
-    // use an optimized libblas.so.3 where there is one (KNET_TORCH_BLAS, a directory holding
-    // one, or Debian's OpenBLAS), as the charlm suite does.
-    const blasDir = process.env.KNET_TORCH_BLAS ?? OPENBLAS_DIRS.find((d) => existsSync(`${d}/libblas.so.3`));
-    const env = blasDir ? { ...process.env, LD_LIBRARY_PATH: [blasDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : process.env;
+    const env = { ...process.env, ...torchEnv() }; // an optimized BLAS where there is one
     const out = execFileSync(py, [file('t.py', TORCH), file('x', raw(data.xtrn)), file('y', raw(data.ytrn)), file('text', text),
       String(o.lenetBatches), String(o.windows), String(o.mlpEpochs)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'], env });
     const line = out.split('\n').find((l) => l.startsWith('RESULT '));
