@@ -3,30 +3,33 @@
 
 import type { Tensor } from './tensor.js';
 
-const scopes: Set<Tensor>[] = [];
+// A scope is an array (every op adds to one: a push is cheaper than a Set's add); a
+// tensor is in at most one scope, added once, when it is made or handed up.
+type Scope = Tensor[];
+const scopes: Scope[] = [];
 
 /** Puts a new tensor in the innermost open scope; false when no scope is open. */
 export function track(t: Tensor): boolean {
   if (!scopes.length) return false;
-  scopes[scopes.length - 1].add(t);
+  scopes[scopes.length - 1].push(t);
   return true;
 }
 
-export function openScope(): Set<Tensor> {
-  const s = new Set<Tensor>();
+export function openScope(): Scope {
+  const s: Scope = [];
   scopes.push(s);
   return s;
 }
 
 /** Closes the innermost scope: tensors in `keep` move to the parent scope (if any);
  *  the rest are disposed, or handed to the parent scope when `handUp` is set. */
-export function closeScope(s: Set<Tensor>, keep: Set<Tensor>, handUp = false): void {
+export function closeScope(s: Scope, keep: Set<Tensor>, handUp = false): void {
   if (scopes[scopes.length - 1] !== s) throw new Error('knet: scopes closed out of order (is tidy() given an async function?)');
   scopes.pop();
   const parent = scopes[scopes.length - 1];
   for (const t of s) {
     if (keep.has(t) || handUp) {
-      if (parent) parent.add(t);
+      if (parent) parent.push(t);
       else t.unscoped();
     } else t.dispose();
   }
@@ -66,7 +69,10 @@ export function tidy<T>(fn: () => T): T {
 /** Takes tensors out of every open scope, so tidy() and grad() leave them alive. */
 export function keep<T>(v: T): T {
   for (const t of tensorsIn(v)) {
-    for (const s of scopes) s.delete(t);
+    for (const s of scopes) {
+      const i = s.lastIndexOf(t); // usually one of the last made
+      if (i >= 0) s.splice(i, 1);
+    }
     t.unscoped();
   }
   return v;

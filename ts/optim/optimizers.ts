@@ -54,6 +54,10 @@ function setOptions(self: any, name: string, defaults: Defaults, opts: unknown):
   self.checkOptions();
 }
 
+function badOption(o: Optimizer, k: string, why: string): never {
+  throw new Error(`knet ${o.name}: option ${k} = ${String((o as any)[k])} ${why}`);
+}
+
 /** A parameter's optimizer: options, state, and the kernel kind that applies a step. */
 export abstract class Optimizer {
   /** Learning rate. */
@@ -72,20 +76,17 @@ export abstract class Optimizer {
 
   /** @internal throws when an option has a bad value (called at construction and on every update) */
   checkOptions(): void {
-    const bad = (k: string, why: string) => {
-      throw new Error(`knet ${this.name}: option ${k} = ${String((this as any)[k])} ${why}`);
-    };
-    for (const k of Object.keys(this.defaults())) {
-      const v = (this as any)[k];
-      if (typeof v !== 'number' || !Number.isFinite(v)) bad(k, 'must be a finite number');
-    }
-    if (this.gclip < 0) bad('gclip', 'must be >= 0 (0 turns clipping off)');
     const self = this as any;
-    if ('eps' in self && self.eps < 0) bad('eps', 'must be >= 0');
-    if ('gamma' in self && self.gamma < 0) bad('gamma', 'must be >= 0');
-    if ('rho' in self && (self.rho < 0 || self.rho > 1)) bad('rho', 'must be in [0, 1]');
-    if ('beta1' in self && (self.beta1 < 0 || self.beta1 >= 1)) bad('beta1', 'must be in [0, 1)');
-    if ('beta2' in self && (self.beta2 < 0 || self.beta2 >= 1)) bad('beta2', 'must be in [0, 1)');
+    for (const k in this.defaults()) {
+      const v = self[k];
+      if (typeof v !== 'number' || !Number.isFinite(v)) badOption(this, k, 'must be a finite number');
+    }
+    if (this.gclip < 0) badOption(this, 'gclip', 'must be >= 0 (0 turns clipping off)');
+    if ('eps' in self && self.eps < 0) badOption(this, 'eps', 'must be >= 0');
+    if ('gamma' in self && self.gamma < 0) badOption(this, 'gamma', 'must be >= 0');
+    if ('rho' in self && (self.rho < 0 || self.rho > 1)) badOption(this, 'rho', 'must be in [0, 1]');
+    if ('beta1' in self && (self.beta1 < 0 || self.beta1 >= 1)) badOption(this, 'beta1', 'must be in [0, 1)');
+    if ('beta2' in self && (self.beta2 < 0 || self.beta2 >= 1)) badOption(this, 'beta2', 'must be in [0, 1)');
   }
 
   /** @internal the state tensors (null until the first update, and for kinds without) */

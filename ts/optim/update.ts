@@ -67,7 +67,6 @@ function plan(w: unknown, g: unknown, o: unknown, path: string, shared: boolean,
   if (g === null) return;
   // One stateless optimizer (Sgd) may serve a whole structure; stateful ones are caught by
   // the duplicate check in update().
-  const sub = (k: string | number): unknown => (shared || o instanceof Optimizer ? o : (o as any)[k]);
   if (Array.isArray(w)) {
     if (!Array.isArray(g) || g.length !== w.length) {
       fail(`the gradient for ${path} is ${what(g)}, but the parameters ${path} are ${what(w)}.`);
@@ -75,7 +74,7 @@ function plan(w: unknown, g: unknown, o: unknown, path: string, shared: boolean,
     if (!(o instanceof Optimizer) && (!Array.isArray(o) || o.length !== w.length)) {
       fail(`the optimizers for ${path} are ${what(o)}, but the parameters ${path} are ${what(w)} (${HINT}).`);
     }
-    w.forEach((wi, i) => plan(wi, g[i], sub(i), `${path}[${i}]`, o instanceof Optimizer, out));
+    for (let i = 0; i < w.length; i++) plan(w[i], g[i], sub(o, i, shared), `${path}[${i}]`, o instanceof Optimizer, out);
     return;
   }
   const wo = w as Record<string, unknown>;
@@ -86,7 +85,12 @@ function plan(w: unknown, g: unknown, o: unknown, path: string, shared: boolean,
   if (!(o instanceof Optimizer) && !isPlain(o)) {
     fail(`the optimizers for ${path} are ${what(o)}, but the parameters ${path} are ${what(w)} (${HINT}).`);
   }
-  for (const k of Object.keys(wo)) plan(wo[k], g[k], sub(k), `${path}.${k}`, o instanceof Optimizer, out);
+  for (const k of Object.keys(wo)) plan(wo[k], g[k], sub(o, k, shared), `${path}.${k}`, o instanceof Optimizer, out);
+}
+
+/** The optimizer for a part of a structure: one stateless optimizer serves all of it. */
+function sub(o: unknown, k: string | number, shared: boolean): unknown {
+  return shared || o instanceof Optimizer ? o : (o as any)[k];
 }
 
 /** Checks one parameter, its gradient and its optimizer; throws naming the path. */
