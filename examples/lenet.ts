@@ -1,8 +1,8 @@
 // The seed's LeNet on MNIST (or Fashion-MNIST): conv 5x5x20, relu, max pool 2; conv
 // 5x5x50, relu, max pool 2; dense 800->500, relu; dense 500->10. SGD, batch 100.
 // Run: npx tsx examples/lenet.ts [--epochs 1] [--batch 100] [--lr 0.1] [--data mnist|fashion]
-//      [--device cpu|gpu] [--train 60000] [--seed 1]
-// --train uses only the first N training examples (quick runs, the tests).
+//      [--device cpu|gpu] [--train 60000] [--test 10000] [--seed 1]
+// --train and --test use only the first N training and test examples (quick runs, the tests).
 // --device gpu runs on WebGPU (initGpu()); parameters and batches live there, and the loss
 // and hit counts are added up on the device and read back once per epoch.
 import * as K from '../ts/index.js';
@@ -10,11 +10,14 @@ import type { Tensor } from '../ts/index.js';
 import { parseArgs, progress } from './args.js';
 import { accumulate, accuracy } from './eval.js';
 
-const args = parseArgs({ epochs: 1, batch: 100, lr: 0.1, data: 'mnist', device: 'cpu', seed: 1, train: 60000 });
+const args = parseArgs({ epochs: 1, batch: 100, lr: 0.1, data: 'mnist', device: 'cpu', seed: 1, train: 60000, test: 10000 });
 if (args.data !== 'mnist' && args.data !== 'fashion') throw new Error('--data must be mnist or fashion');
 if (args.device !== 'cpu' && args.device !== 'gpu') throw new Error('--device must be cpu or gpu');
 if (!(Number.isInteger(args.train) && args.train >= args.batch && args.train <= 60000)) {
   throw new Error(`--train must be an integer in [${args.batch}, 60000]`);
+}
+if (!(Number.isInteger(args.test) && args.test >= args.batch && args.test <= 10000)) {
+  throw new Error(`--test must be an integer in [${args.batch}, 10000]`);
 }
 const device = args.device as K.DeviceName;
 const where = device === 'gpu' ? `gpu (${(await K.initGpu()).description || 'WebGPU'})` : `cpu (${K.simdLevel()})`;
@@ -25,8 +28,9 @@ const data = args.data === 'fashion' ? await K.fashionMnist() : await K.mnist();
 const ntrn = args.train;
 const dtrn = K.minibatch({ data: data.xtrn.subarray(0, ntrn * 784), shape: [ntrn, 1, 28, 28] },
   { data: data.ytrn.subarray(0, ntrn), shape: [ntrn] }, args.batch, { shuffle: true, axis: 0, device });
-const dtst = K.minibatch({ data: data.xtst, shape: [10000, 1, 28, 28] }, { data: data.ytst, shape: [10000] },
-  args.batch, { axis: 0, device });
+const ntst = args.test;
+const dtst = K.minibatch({ data: data.xtst.subarray(0, ntst * 784), shape: [ntst, 1, 28, 28] },
+  { data: data.ytst.subarray(0, ntst), shape: [ntst] }, args.batch, { axis: 0, device });
 
 // The seed:
 //   x1 = pool(max(0, conv4(w[1],x0) .+ w[2]))
@@ -57,7 +61,8 @@ const w: Tensor[] = [
 ];
 const opts = K.optimizers(w, K.Sgd, { lr: args.lr });
 
-console.log(`lenet on ${args.data}: sgd lr=${args.lr}, batch ${args.batch}, ${ntrn} training examples, ${where}`);
+console.log(`lenet on ${args.data}: sgd lr=${args.lr}, batch ${args.batch}, ${ntrn} training examples` +
+  `${ntst < 10000 ? ` (${ntst} test)` : ''}, ${where}`);
 console.log(`epoch 0: trn ${(await accuracy(predict, w, dtrn, device)).toFixed(4)} tst ${(await accuracy(predict, w, dtst, device)).toFixed(4)}`);
 for (let epoch = 1; epoch <= args.epochs; epoch++) {
   const t0 = performance.now();

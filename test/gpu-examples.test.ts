@@ -1,9 +1,9 @@
 // The examples with --device gpu, run as users run them (a child process): the same
 // numbers as on the cpu for housing, the MLP and the character model, the seed's accuracy
 // for MNIST. Also LeNet on Fashion-MNIST on the cpu for a few batches (kept here with the
-// other short example runs). LeNet with --device gpu is not run here: every epoch of
-// examples/lenet.ts evaluates all 10,000 test images, about 100 s per evaluation on
-// lavapipe; test/gpu-lenet.test.ts trains its model on the gpu in-process instead.
+// other short example runs). LeNet with --device gpu runs on a few batches with --train and
+// --test (all 10,000 test images take ~100 s per evaluation on lavapipe);
+// test/gpu-lenet.test.ts also trains its model on the gpu in-process.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +40,16 @@ describe.skipIf(!gpuOk)('examples on the gpu', () => {
     expect(g[1].loss).toBeLessThan(0.5);
     expect(g[1].loss).toBeCloseTo(c[1].loss, 2);
     expect(Math.abs(g[1].tst - c[1].tst)).toBeLessThanOrEqual(0.005);
+  }, 300_000);
+  it('lenet --device gpu: a few batches train, with the cpu\'s loss', () => {
+    const args = ['examples/lenet.ts', '--train', '300', '--test', '200', '--epochs', '2'] as const;
+    const gpu = run(...args, '--device', 'gpu'), cpu = run(...args);
+    expect(gpu).toMatch(/lenet on mnist: sgd lr=0.1, batch 100, 300 training examples \(200 test\), gpu \(/);
+    const [g, c] = [epochs(gpu), epochs(cpu)];
+    expect(g.map((e) => e.epoch)).toEqual([0, 1, 2]);
+    expect(g[2].loss).toBeLessThan(g[1].loss);
+    expect(g[2].trn).toBeGreaterThan(g[0].trn);
+    for (const i of [1, 2]) expect(g[i].loss, `epoch ${i}`).toBeCloseTo(c[i].loss, 2);
   }, 300_000);
   it('charlm --device gpu: a short run learns, with the cpu\'s losses', () => {
     const dir = mkdtempSync(join(tmpdir(), 'knet-gpu-charlm-'));
