@@ -22,14 +22,14 @@
 // Output: the Markdown table on stdout; bench/results/table.{json,md,svg} (--out).
 // Hidden: --tiny shrinks every task (the smoke test's option; not a benchmark).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs } from './harness/args.js';
 import { progress, progressDone } from './harness/progress.js';
 import {
   COLUMNS, LIMITS, type Cell, type Column, type Limits, type Report, type Task, cellFromRuns, planRuns, renderTable, seedTasks, writeReport,
 } from './table-cells.js';
+import { machineInfo } from './harness/machine.js';
 import { torchEnv } from './harness/torch-blas.js';
 import { findTorchPython, torchChild } from './table-torch.js';
 import { MODELS, SYNC_EVERY, type Model, type Result, type StepsReply, charWindows } from './train-common.js';
@@ -121,17 +121,6 @@ class Child {
   async closed(): Promise<void> {
     if (!this.exited) await new Promise<void>((r) => this.proc.once('close', () => r()));
   }
-}
-
-/** This machine: cpu model and family from /proc/cpuinfo, cores, Node, load average. */
-function machine(): Omit<Report['machine'], 'adapter'> {
-  let cpu = cpus()[0]?.model ?? 'unknown CPU', family = '?', model = '?';
-  try {
-    const info = readFileSync('/proc/cpuinfo', 'utf8');
-    const field = (k: string) => new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm').exec(info)?.[1]?.trim();
-    cpu = field('model name') ?? cpu; family = field('cpu family') ?? family; model = field('model') ?? model;
-  } catch { /* not Linux */ }
-  return { cpu, family, model, cores: cpus().length, node: process.version, load: loadavg().map((x) => x.toFixed(2)).join(' ') };
 }
 
 interface Slot { col: Column; child: Child | null; cell?: Cell; plan?: { n: number; runs: number }; runs: number[]; loss?: number; info?: string }
@@ -238,7 +227,7 @@ export async function run(argv: string[]): Promise<void> {
   const tasks = seedTasks(windows, tiny).filter((t) => !a.only || a.only.includes(t.model));
   const cols = COLUMNS.filter((c) => !a.devices || a.devices.includes(c.device));
   const torchPy = cols.some((c) => c.framework === 'torch') ? findTorchPython() : null;
-  const mach = machine();
+  const mach = machineInfo();
 
   const cells: Cell[] = [];
   const infos = new Map<string, string>();

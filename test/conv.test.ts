@@ -7,43 +7,9 @@ import type { Tensor } from '../ts/index.js';
 import { cpuDevice } from '../ts/device/cpu.js';
 import * as R from './helpers/ref.js';
 import { raw } from './helpers/raw.js';
+import { type ConvOpts, convRef, relErr } from './helpers/nnref.js';
 
-type Pair = number | [number, number];
-interface Case { name: string; x: number[]; w: number[]; opts: { padding?: Pair; stride?: Pair; dilation?: Pair; mode?: number } }
-
-const pairOf = (v: Pair | undefined, d: number): [number, number] => v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
-
-/**
- * Direct float64 convolution y = conv4(w, x) and, for L = sum(y .* r), dL/dw and dL/dx:
- * every product w[o,c,i,j] * x[n,c,r,q] contributes r[n,o,ho,wo] times the other factor.
- */
-function convRef(w: R.Arr, x: R.Arr, opts: Case['opts'], r?: R.Arr) {
-  const [N, C, H, W] = x.shape, [O, , kh, kw] = w.shape;
-  const [ph, pw] = pairOf(opts.padding, 0), [sh, sw] = pairOf(opts.stride, 1), [dh, dw] = pairOf(opts.dilation, 1);
-  const flip = opts.mode === 1;
-  const Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
-  const y = new Float64Array(N * O * Ho * Wo), gw = new Float64Array(w.data.length), gx = new Float64Array(x.data.length);
-  for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) for (let ho = 0; ho < Ho; ho++) for (let wo = 0; wo < Wo; wo++) {
-    const yi = ((n * O + o) * Ho + ho) * Wo + wo;
-    let s = 0;
-    for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-      const rr = ho * sh - ph + (flip ? kh - 1 - i : i) * dh, q = wo * sw - pw + (flip ? kw - 1 - j : j) * dw;
-      if (rr < 0 || rr >= H || q < 0 || q >= W) continue;
-      const wi = ((o * C + c) * kh + i) * kw + j, xi = ((n * C + c) * H + rr) * W + q;
-      s += w.data[wi] * x.data[xi];
-      if (r) { gw[wi] += r.data[yi] * x.data[xi]; gx[xi] += r.data[yi] * w.data[wi]; }
-    }
-    y[yi] = s;
-  }
-  return { y: { data: y, shape: [N, O, Ho, Wo] }, gw, gx };
-}
-
-/** max |a - e| relative to the largest |e| (sums of many terms cancel; this is the scale that matters). */
-function relErr(a: ArrayLike<number>, e: ArrayLike<number>): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < e.length; i++) { d = Math.max(d, Math.abs(a[i] - e[i])); s = Math.max(s, Math.abs(e[i])); }
-  return a.length === e.length ? d / Math.max(s, 1e-30) : Infinity;
-}
+interface Case { name: string; x: number[]; w: number[]; opts: ConvOpts }
 
 const cases: Case[] = [
   { name: 'plain 3x2 filter', x: [2, 3, 7, 6], w: [4, 3, 3, 2], opts: {} },

@@ -1,4 +1,4 @@
-// conv4 on the gpu against a float64 direct convolution (test/helpers/gpu-nnref.ts): the
+// conv4 on the gpu against a float64 direct convolution (test/helpers/nnref.ts): the
 // forward, and the gradients with respect to w and x of L = sum(conv4(w, x) .* r) against
 // the float64 adjoint (exact: L is bilinear), over padding, stride, dilation, true
 // convolution, many channels, batch 1, odd sizes, views at an offset and LeNet's two layers
@@ -10,7 +10,7 @@ import type { Tensor } from '../ts/index.js';
 import * as R from './helpers/ref.js';
 import { gpuOk } from './helpers/gpu.js';
 import { refGradcheck } from './helpers/gpu-gradcheck.js';
-import { type ConvOpts, convRef, relErr } from './helpers/gpu-nnref.js';
+import { type ConvOpts, convRef, relErr } from './helpers/nnref.js';
 
 const onGpu = (a: R.Arr) => K.tensor(Float32Array.from(a.data), a.shape, { device: 'gpu' });
 

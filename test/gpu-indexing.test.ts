@@ -10,7 +10,7 @@ import type { Tensor } from '../ts/index.js';
 import * as R from './helpers/ref.js';
 import type { Arr } from './helpers/ref.js';
 import { gpuDevice, gpuOk } from './helpers/gpu.js';
-import { relErr } from './helpers/gpu-nnref.js';
+import { relErr } from './helpers/nnref.js';
 
 const onGpu = (a: Arr) => K.tensor(Float32Array.from(a.data), a.shape, { device: 'gpu' });
 

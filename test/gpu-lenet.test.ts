@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as K from '../ts/index.js';
 import type { Tensor } from '../ts/index.js';
 import { gpuOk } from './helpers/gpu.js';
-import { relErr } from './helpers/gpu-nnref.js';
+import { relErr } from './helpers/nnref.js';
 
 // as examples/lenet.ts: conv 5x5x20, relu, pool; conv 5x5x50, relu, pool; dense 800->500, relu; 500->10
 function predict(w: Tensor[], x0: Tensor): Tensor {

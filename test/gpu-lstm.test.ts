@@ -3,7 +3,7 @@
 // at several sizes (B*H and 4H off every multiple of the workgroup size), with the states
 // given as views into one buffer, and unrolled over a sequence, where rnnForward's
 // one-op layer (gate outputs written into views of one buffer) must match T plain steps.
-// Both are also checked against a float64 cell (test/helpers/gpu-nnref.ts) and, for a small
+// Both are also checked against a float64 cell (test/helpers/nnref.ts) and, for a small
 // cell, against float64 central differences.
 import { describe, expect, it } from 'vitest';
 import * as K from '../ts/index.js';
@@ -11,7 +11,7 @@ import type { Tensor } from '../ts/index.js';
 import * as R from './helpers/ref.js';
 import { disagreement, gpuOk } from './helpers/gpu.js';
 import { refGradcheck } from './helpers/gpu-gradcheck.js';
-import { lstmRef, relErr } from './helpers/gpu-nnref.js';
+import { lstmRef, relErr } from './helpers/nnref.js';
 
 const onGpu = (a: R.Arr) => K.tensor(Float32Array.from(a.data), a.shape, { device: 'gpu' });
 type Cell = (w: Tensor, b: Tensor, h: Tensor, c: Tensor, x: Tensor) => [Tensor, Tensor];

@@ -17,7 +17,7 @@ import { chooseTile } from '../ts/device/webgpu/kernels/gemm.js';
 import { ShaderSources } from '../ts/device/webgpu/shaders.js';
 import * as R from './helpers/ref.js';
 import { gpuDevice, gpuOk } from './helpers/gpu.js';
-import { relErr } from './helpers/gpu-nnref.js';
+import { relErr } from './helpers/nnref.js';
 
 /** WebGPU's default limits (what an adapter must at least offer), with some overridden. */
 const limits = (over: Record<string, number> = {}) => ({

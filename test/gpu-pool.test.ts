@@ -1,6 +1,6 @@
 // pool on the gpu in every mode pool() takes (0 max, 1 average counting padding, 2 average
 // over the pixels inside the image, 3 Knet's deterministic max, which is max) against a
-// float64 reference (test/helpers/gpu-nnref.ts): the forward and the gradient of
+// float64 reference (test/helpers/nnref.ts): the forward and the gradient of
 // L = sum(pool(x) .* r), over odd sizes, padding, strides unlike the window, per-axis
 // windows and sizes that are not multiples of the workgroup size; central differences for
 // a few; ties, NaN, and gradients of gradients for the average modes.
@@ -10,7 +10,7 @@ import type { Tensor } from '../ts/index.js';
 import * as R from './helpers/ref.js';
 import { gpuOk } from './helpers/gpu.js';
 import { refGradcheck } from './helpers/gpu-gradcheck.js';
-import { distinct, type PoolOpts, poolRef, relErr } from './helpers/gpu-nnref.js';
+import { distinct, type PoolOpts, poolRef, relErr } from './helpers/nnref.js';
 
 const onGpu = (a: R.Arr) => K.tensor(Float32Array.from(a.data), a.shape, { device: 'gpu' });
 

@@ -6,15 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { raw, type Raw } from './helpers/raw.js';
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './helpers/ref.js';
 
 type Kernel = 'gemmRowsBlock' | 'gemmDotBlock';
 const GUARD = 8;
@@ -24,7 +16,7 @@ interface Setup { pa: number; pb: number; pc: number; lda: number; ldb: number; 
 
 /** A [M, K] (lda), B [K, N] for rows or [N, K] for dot (ldb), C [M, N] (ldc) with guards. */
 function setup(r: Raw, kernel: Kernel, M: number, N: number, K: number, pad: number, seed: number, nanC = false): Setup {
-  const rand = rng(seed);
+  const rand = rng(seed).next;
   const lda = K + pad, ldb = (kernel === 'gemmRowsBlock' ? N : K) + pad, ldc = N + pad;
   const a = Float32Array.from({ length: M * lda }, () => rand() * 2 - 1);
   const b = Float32Array.from({ length: (kernel === 'gemmRowsBlock' ? K : N) * ldb }, () => rand() * 2 - 1);

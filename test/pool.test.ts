@@ -4,51 +4,9 @@ import { describe, expect, it } from 'vitest';
 import * as K from '../ts/index.js';
 import type { Tensor } from '../ts/index.js';
 import * as R from './helpers/ref.js';
+import { distinct, pairOf, type PoolOpts, poolRef, relErr } from './helpers/nnref.js';
 
-type Pair = number | [number, number];
-interface Opts { window?: Pair; padding?: Pair; stride?: Pair; mode?: number }
-const pairOf = (v: Pair | undefined, d: number): [number, number] => v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
-
-/** Float64 pooling and, for L = sum(y .* r), dL/dx (max: to the first maximum, row-major). */
-function poolRef(x: R.Arr, opts: Opts, r?: R.Arr) {
-  const [N, C, H, W] = x.shape;
-  const [kh, kw] = pairOf(opts.window, 2), [ph, pw] = pairOf(opts.padding, 0), [sh, sw] = pairOf(opts.stride ?? opts.window, 2);
-  const mode = opts.mode ?? 0;
-  const Ho = Math.floor((H + 2 * ph - kh) / sh) + 1, Wo = Math.floor((W + 2 * pw - kw) / sw) + 1;
-  const y = new Float64Array(N * C * Ho * Wo), gx = new Float64Array(x.data.length);
-  for (let p = 0; p < N * C; p++) for (let ho = 0; ho < Ho; ho++) for (let wo = 0; wo < Wo; wo++) {
-    const inside: number[] = [];
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-      const h = ho * sh - ph + i, w = wo * sw - pw + j;
-      if (h >= 0 && h < H && w >= 0 && w < W) inside.push((p * H + h) * W + w);
-    }
-    const yi = (p * Ho + ho) * Wo + wo, g = r ? r.data[yi] : 0;
-    if (mode === 0 || mode === 3) {
-      let best = inside[0];
-      for (const k of inside) if (x.data[k] > x.data[best]) best = k;
-      y[yi] = x.data[best];
-      gx[best] += g;
-    } else {
-      const count = mode === 1 ? kh * kw : inside.length;
-      y[yi] = inside.reduce((s, k) => s + x.data[k], 0) / count;
-      for (const k of inside) gx[k] += g / count;
-    }
-  }
-  return { y: { data: y, shape: [N, C, Ho, Wo] }, gx };
-}
-
-function relErr(a: ArrayLike<number>, e: ArrayLike<number>): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < e.length; i++) { d = Math.max(d, Math.abs(a[i] - e[i])); s = Math.max(s, Math.abs(e[i])); }
-  return a.length === e.length ? d / Math.max(s, 1e-30) : Infinity;
-}
-
-/** Distinct values spaced 0.05 apart in random order: no ties, and gradcheck's step never crosses a kink. */
-function distinct(rnd: ReturnType<typeof R.rng>, shape: number[]): R.Arr {
-  const n = R.size(shape), v = Array.from({ length: n }, (_, i) => Math.fround((i - n / 2) * 0.05));
-  for (let i = n - 1; i > 0; i--) { const j = rnd.int(i + 1); [v[i], v[j]] = [v[j], v[i]]; }
-  return { shape, data: Float64Array.from(v) };
-}
+type Opts = PoolOpts;
 
 const geometries: [string, number[], Opts][] = [
   ['2x2 stride 2 (SIMD path)', [2, 3, 8, 16], {}],

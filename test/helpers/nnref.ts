@@ -1,6 +1,5 @@
-// Float64 references for the gpu tests of conv4, pool and the LSTM cell, on plain arrays.
-// convRef and poolRef are the ones test/conv.test.ts and test/pool.test.ts keep privately
-// (copied here so that the gpu tests use the same definitions).
+// Float64 references for conv4, pool and the LSTM cell, on plain arrays: the cpu tests
+// (test/conv.test.ts, test/pool.test.ts) and the gpu ones check against the same ones.
 import * as R from './ref.js';
 import type { Arr } from './ref.js';
 
