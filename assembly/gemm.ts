@@ -199,55 +199,51 @@ function packA(transA: i32, A: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i
  */
 function packB(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
   const ld = <usize>ldb << 2; // row stride in bytes
-  if (!transB) {
-    // op(B)[k, j + c] = B[k, j + c]: rows of B are contiguous. Walk B row by row, dealing
-    // each row's 8-float pieces out to the panels: B is then read front to back, which the
-    // hardware prefetcher streams from memory (a batch of inputs is often not yet in cache);
-    // going down one panel's column of pieces at a time instead (400-byte strides for a
-    // [784, 100] batch) cost a training step of the softmax model a fifth of its time.
-    const panel = (<usize>kc * NR) << 2; // bytes between panels
-    const full = nc / NR, rest = nc - full * NR;
-    let src = B + <usize>k0 * ld + (<usize>j0 << 2);
-    for (let k = 0; k < kc; k++) {
-      let s = src, d = dst + ((<usize>k * NR) << 2);
-      for (let q = 0; q < full; q++) {
-        v128.store(d, v128.load(s));
-        v128.store(d, v128.load(s, 16), 16);
-        s += NR << 2; d += panel;
-      }
-      if (rest) {
-        for (let c = 0; c < NR; c++) store<f32>(d + (<usize>c << 2), c < rest ? load<f32>(s + (<usize>c << 2)) : 0);
-      }
-      src += ld;
-    }
-    return;
-  }
   for (let jj = 0; jj < nc; jj += NR) {
     const nr = min(NR, nc - jj);
     const j = <usize>(j0 + jj);
-    // op(B)[k, j + c] = B[j + c, k]: columns of op(B) are rows of B; transpose 4x4 blocks.
-    const s0 = B + j * ld + (<usize>k0 << 2);
-    if (nr == NR) {
-      const s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
-      const s4 = s3 + ld, s5 = s4 + ld, s6 = s5 + ld, s7 = s6 + ld;
-      let k = 0;
-      for (; k + 4 <= kc; k += 4) {
-        const o = <usize>k << 2;
-        transpose4Store(v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o), dst, NR << 2);
-        transpose4Store(v128.load(s4 + o), v128.load(s5 + o), v128.load(s6 + o), v128.load(s7 + o), dst + 16, NR << 2);
-        dst += NR << 4;
-      }
-      for (; k < kc; k++) {
-        const o = <usize>k << 2;
-        for (let c = 0; c < NR; c++) store<f32>(dst + (<usize>c << 2), load<f32>(s0 + <usize>c * ld + o));
-        dst += NR << 2;
+    if (!transB) {
+      // op(B)[k, j + c] = B[k, j + c]: the NR values of one k are contiguous.
+      let src = B + <usize>k0 * ld + (j << 2);
+      if (nr == NR) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(dst, v128.load(src));
+          v128.store(dst, v128.load(src, 16), 16);
+          src += ld; dst += NR << 2;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let c = 0; c < NR; c++) {
+            store<f32>(dst + (<usize>c << 2), c < nr ? load<f32>(src + (<usize>c << 2)) : 0);
+          }
+          src += ld; dst += NR << 2;
+        }
       }
     } else {
-      for (let k = 0; k < kc; k++) {
-        for (let c = 0; c < NR; c++) {
-          store<f32>(dst + (<usize>c << 2), c < nr ? load<f32>(s0 + <usize>c * ld + (<usize>k << 2)) : 0);
+      // op(B)[k, j + c] = B[j + c, k]: columns of op(B) are rows of B; transpose 4x4 blocks.
+      const s0 = B + j * ld + (<usize>k0 << 2);
+      if (nr == NR) {
+        const s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
+        const s4 = s3 + ld, s5 = s4 + ld, s6 = s5 + ld, s7 = s6 + ld;
+        let k = 0;
+        for (; k + 4 <= kc; k += 4) {
+          const o = <usize>k << 2;
+          transpose4Store(v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o), dst, NR << 2);
+          transpose4Store(v128.load(s4 + o), v128.load(s5 + o), v128.load(s6 + o), v128.load(s7 + o), dst + 16, NR << 2);
+          dst += NR << 4;
         }
-        dst += NR << 2;
+        for (; k < kc; k++) {
+          const o = <usize>k << 2;
+          for (let c = 0; c < NR; c++) store<f32>(dst + (<usize>c << 2), load<f32>(s0 + <usize>c * ld + o));
+          dst += NR << 2;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let c = 0; c < NR; c++) {
+            store<f32>(dst + (<usize>c << 2), c < nr ? load<f32>(s0 + <usize>c * ld + (<usize>k << 2)) : 0);
+          }
+          dst += NR << 2;
+        }
       }
     }
   }
