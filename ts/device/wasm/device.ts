@@ -17,6 +17,7 @@ import { MIN_WORK, partsFor, splitRange } from './split.js';
 import { type Part, ThreadPool } from './threads.js';
 
 const ALIGN = 16;
+const META_BYTES = 1024;
 
 /**
  * Where the unpacked kernels of gemmsmall.ts beat gemm.ts's packed ones (measured on one
@@ -38,7 +39,6 @@ export function gemmKernel(transA: boolean, transB: boolean, M: number, N: numbe
   if (transB && M <= GEMM_SMALL.dotMaxM && K >= GEMM_SMALL.dotMinK) return 'gemmDotBlock';
   return 'gemmBlock';
 }
-const META_BYTES = 1024;
 
 export class WasmDevice implements Device {
   readonly name = 'cpu' as const;
@@ -177,12 +177,15 @@ export class WasmDevice implements Device {
     const lda = transA ? M : K, ldb = transB ? K : N;
     const pa = this.ptr(a), pb = this.ptr(b), pc = this.ptr(out);
     const parts = partsFor(this.threads(), 2 * M * N * K, MIN_WORK.flops);
+    // Strips of C along its longer side: each thread reads (gemm.ts: packs) the whole of the
+    // other operand, which costs least relative to the strip's arithmetic when the strips
+    // are long. Rows go in multiples of the micro-tile's 4, columns of its 8 (gemm.ts is
+    // bit-identical for such cuts; gemmsmall.ts for any).
+    const strips = parts === 1 ? [[0, M, 0, N]]
+      : M >= N ? splitRange(M, parts, 4).map(([m0, m1]) => [m0, m1, 0, N])
+      : splitRange(N, parts, 8).map(([n0, n1]) => [0, M, n0, n1]);
     const kernel = gemmKernel(transA, transB, M, N, K, alpha);
-    if (kernel !== 'gemmBlock') {
-      // gemmsmall.ts: no packing, no scratch; any cut of C gives the same bits.
-      const strips = parts === 1 ? [[0, M, 0, N]]
-        : M >= N ? splitRange(M, parts, 4).map(([m0, m1]) => [m0, m1, 0, N])
-        : splitRange(N, parts, 8).map(([n0, n1]) => [0, M, n0, n1]);
+    if (kernel !== 'gemmBlock') { // gemmsmall.ts: no packing, no scratch
       this.run(strips.map(([m0, m1, n0, n1]) => ({ fn: kernel, args: [m0, m1, n0, n1, K, alpha, pa, lda, pb, ldb, beta, pc, N] })));
       return;
     }
@@ -191,13 +194,7 @@ export class WasmDevice implements Device {
       this.k.gemm(+transA, +transB, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, N, s);
       return;
     }
-    // Strips of C along its longer side: each thread packs the whole of the other operand,
-    // which costs least relative to the strip's arithmetic when the strips are long. Rows
-    // go in multiples of the micro-tile's 4, columns of its 8 (gemm.ts: bit-identical).
-    const byRows = M >= N;
-    const r = byRows ? splitRange(M, parts, 4) : splitRange(N, parts, 8);
-    this.run(r.map(([s0, s1], t) => {
-      const [m0, m1, n0, n1] = byRows ? [s0, s1, 0, N] : [0, M, s0, s1];
+    this.run(strips.map(([m0, m1, n0, n1], t) => {
       const s = this.scratchOf(t, this.k.gemmBlockScratchBytes(m1 - m0, n1 - n0, K) as number);
       return { fn: 'gemmBlock', args: [+transA, +transB, m0, m1, n0, n1, K, alpha, pa, lda, pb, ldb, beta, pc, N, s] };
     }));
