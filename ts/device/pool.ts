@@ -9,10 +9,16 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(bytes / step) * step;
 }
 
-/** Free lists by size class. */
+/**
+ * Free lists by size class. By default a class hands out the block released last; given an
+ * `order` (a number per block), it hands out the block with the lowest number instead (the
+ * gpu pool: see webgpu/buffers.ts for why).
+ */
 export class FreeLists<H> {
+  /** Per class; with an order, sorted by it, highest first, so that pop() gives the lowest. */
   private lists = new Map<number, H[]>();
   pooled = 0;
+  constructor(private order?: (h: H) => number) {}
   take(cls: number): H | undefined {
     const l = this.lists.get(cls);
     const h = l?.pop();
@@ -22,7 +28,12 @@ export class FreeLists<H> {
   put(cls: number, h: H): void {
     let l = this.lists.get(cls);
     if (!l) this.lists.set(cls, (l = []));
-    l.push(h);
+    if (this.order) {
+      const key = this.order(h);
+      let lo = 0, hi = l.length;
+      while (lo < hi) { const m = (lo + hi) >> 1; if (this.order(l[m]) > key) lo = m + 1; else hi = m; }
+      l.splice(lo, 0, h);
+    } else l.push(h);
     this.pooled += cls;
   }
   /** Empties the pool, handing every block to `drop`. */

@@ -24,42 +24,15 @@
 import { FreeLists, sizeClass } from '../pool.js';
 import { BufferUsage, type GpuContext } from './context.js';
 
-/** Free lists by size class that hand out the buffer with the lowest id first. */
-class LowestFirst {
-  /** Per size class, [id, buffer] sorted by id, highest first (so pop() gives the lowest). */
-  private lists = new Map<number, [number, GPUBuffer][]>();
-  pooled = 0;
-  constructor(private id: (b: GPUBuffer) => number) {}
-  take(cls: number): GPUBuffer | undefined {
-    const e = this.lists.get(cls)?.pop();
-    if (e) this.pooled -= cls;
-    return e?.[1];
-  }
-  put(cls: number, b: GPUBuffer): void {
-    let l = this.lists.get(cls);
-    if (!l) this.lists.set(cls, (l = []));
-    const id = this.id(b);
-    let lo = 0, hi = l.length;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (l[m][0] > id) lo = m + 1; else hi = m; }
-    l.splice(lo, 0, [id, b]);
-    this.pooled += cls;
-  }
-  drain(drop: (b: GPUBuffer) => void): void {
-    for (const l of this.lists.values()) for (const [, b] of l) drop(b);
-    this.lists.clear();
-    this.pooled = 0;
-  }
-}
-
 export class BufferPool {
-  private free: LowestFirst;
+  private free: FreeLists<GPUBuffer>;
   private staging = new FreeLists<GPUBuffer>();
   private scopes = new Set<Promise<void>>();
   live = 0;
   count = 0;
 
   constructor(private ctx: GpuContext) {
-    this.free = new LowestFirst((b) => ctx.bufferId(b));
+    this.free = new FreeLists<GPUBuffer>((b) => ctx.bufferId(b)); // lowest id first
   }
 
   get pooled(): number { return this.free.pooled; }
