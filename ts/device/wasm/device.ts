@@ -22,9 +22,10 @@ const META_BYTES = 1024;
 /**
  * Where the unpacked kernels of gemmsmall.ts beat gemm.ts's packed ones (measured on one
  * thread over a sweep of shapes; docs/design.md, "gemm"): products with at most 16 rows
- * of C, NN (a small layer's forward W * x: 1.15-1.25x at [10, 784] * [784, 100], 3.6x at
- * [8, 512] * [512, 512]) and NT with a depth of at least 32 (its weight gradient dz * x^T:
- * 1.26x at 10 x 784 x 100). From ~32 rows on the packed kernel is as fast or faster, and
+ * of C, NN (a small layer's forward W * x: 1.25x at [10, 784] * [784, 100] when the batch
+ * comes from memory, as in training, 1.08x when it is in cache; 3.6x at [8, 512] * [512,
+ * 512]) and NT with a depth of at least 32 (its weight gradient dz * x^T: 1.27x at
+ * 10 x 784 x 100). From ~32 rows on the packed kernel is as fast or faster, and
  * for a depth below ~16 the dot products' final sums across lanes cost too much.
  * Mutable for tests and benchmarks.
  */
