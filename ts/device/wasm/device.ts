@@ -20,14 +20,14 @@ const ALIGN = 16;
 const META_BYTES = 1024;
 
 /**
- * Where the unpacked kernels of gemmsmall.ts beat gemm.ts's packed ones (measured on one
- * thread over a sweep of shapes; docs/design.md, "gemm"): products with at most 16 rows
- * of C, NN (a small layer's forward W * x: 1.25x at [10, 784] * [784, 100] when the batch
- * comes from memory, as in training, 1.08x when it is in cache; 3.6x at [8, 512] * [512,
- * 512]) and NT with a depth of at least 32 (its weight gradient dz * x^T: 1.27x at
- * 10 x 784 x 100). From ~32 rows on the packed kernel is as fast or faster, and
- * for a depth below ~16 the dot products' final sums across lanes cost too much.
- * Mutable for tests and benchmarks.
+ * Where the unpacked kernels of gemmsmall.ts beat gemm.ts's packed ones (one thread, the
+ * packed kernel forced for comparison; docs/design.md, "gemm"): products with at most 16
+ * rows of C. NN (a small layer's forward W * x): with a [784, 100] batch coming from
+ * memory, as in training, 1.25x at 10 rows and 1.12x at 16; with it in cache 1.08x at 10
+ * rows and 0.94x at 12-16; 1.2-1.4x on wider B ([8-16, 512] * [512, 512]). NT with a depth
+ * of at least 32 (its weight gradient dz * x^T): 1.27x at 10 x 784 x 100. From ~32 rows
+ * on the packed kernel is faster, and for a depth below ~16 the dot products' final sums
+ * across lanes cost too much. Mutable for tests and benchmarks.
  */
 export const GEMM_SMALL = { rowsMaxM: 16, dotMaxM: 16, dotMinK: 32 };
 
