@@ -131,14 +131,15 @@ newer=$(find assembly asconfig.json -newer "$(ls -t build/*.wasm | tail -1)" -ty
 [ -z "$newer" ] || say "WARNING: build/*.wasm is older than $(echo $newer | tr '\n' ' '): run npm run build:wasm and this again"
 
 # 4. the Vulkan loader (and libglvnd's libGLdispatch, which NVIDIA's ICD library links) ---
-if [ $FORCE = 1 ] || ! ls "$KIT"/gl/libvulkan1_*.deb >/dev/null 2>&1 || ! ls "$KIT"/gl/libglvnd0_*.deb >/dev/null 2>&1; then
+# the set the device README names for NVIDIA's Vulkan and EGL (its ICD lives in libGLX_nvidia)
+if [ $FORCE = 1 ] || ! ls "$KIT"/gl/libvulkan1_*.deb >/dev/null 2>&1 || ! ls "$KIT"/gl/libglx0_*.deb >/dev/null 2>&1; then
   rm -f "$KIT"/gl/*.deb
   mkdir -p /tmp/amd64/partial
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
   # shellcheck disable=SC2086
   apt-get $o update >/dev/null || die "apt-get update failed"
   # shellcheck disable=SC2086
-  (cd "$KIT/gl" && apt-get $o download libvulkan1 libglvnd0) || die "apt-get download failed"
+  (cd "$KIT/gl" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2) || die "apt-get download failed"
 fi
 
 # 5. manifest and sizes ---------------------------------------------------------------------

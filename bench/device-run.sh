@@ -100,18 +100,15 @@ ls build/*.wasm >/dev/null 2>&1 || die "no build/*.wasm"
 # 2. Vulkan --------------------------------------------------------------------------------
 # (not `ldconfig -p | grep -q`: with pipefail, grep's early exit fails the pipeline)
 haslib() { grep -qF -- "$1" <<<"$(ldconfig -p 2>/dev/null)"; }
+# All of them, as the device README does: NVIDIA's ICD (libGLX_nvidia) finds no driver
+# with the loader and libGLdispatch alone.
 for deb in "$KIT"/gl/*.deb; do
   [ -e "$deb" ] || continue
-  case "$(basename "$deb")" in
-    libvulkan1_*) lib='libvulkan.so.1 ' ;;
-    libglvnd0_*) lib='libGLdispatch.so.0 ' ;;
-    *) lib='' ;;
-  esac
-  if [ "${KNET_DEVICE_FORCE_DEBS:-0}" = 1 ] || [ -z "$lib" ] || ! haslib "$lib"; then
-    if [ "$(id -u)" = 0 ]; then say "dpkg -x $(basename "$deb") /"; dpkg -x "$deb" / || say "dpkg -x $deb failed"
-    else say "not root: cannot unpack $(basename "$deb")"; fi
-  fi
+  if [ "$(id -u)" = 0 ]; then say "dpkg -x $(basename "$deb") /"; dpkg -x "$deb" / || say "dpkg -x $deb failed"
+  else say "not root: cannot unpack $(basename "$deb")"; fi
 done
+egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+[ -e "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$egl
 [ "$(id -u)" = 0 ] && ldconfig
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/xdg-runtime}
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
@@ -177,6 +174,10 @@ if [ $rc != 0 ]; then
   if [ $rc = 4 ]; then die "the adapter is a software one; set KNET_DEVICE_ALLOW_SOFTWARE=1 only for local tests" 4; fi
   say "probe failed (rc $rc); again with VK_LOADER_DEBUG=error,warn,driver (repeated lines dropped):"
   VK_LOADER_DEBUG=error,warn,driver timeout -k 5 60 node --input-type=module -e "$PROBE" 2>&1 | awk '!seen[$0]++' | head -100
+  icdpath=$(ldconfig -p 2>/dev/null | awk '/libGLX_nvidia.so.0 /{print $NF; exit}')
+  [ -n "$icdpath" ] && { say "ldd $icdpath:"; ldd "$icdpath" 2>&1 | head -30; }
+  say "driver libraries: $(ls /usr/local/nvidia/lib64 /usr/local/nvidia/lib 2>/dev/null | tr '\n' ' ' | head -c 3000)"
+  ls -la /dev/nvidia* /dev/dri 2>&1 | head -20
   die "no usable WebGPU adapter" 3
 fi
 
