@@ -8,7 +8,7 @@
 const ACC = 12; // independent accumulators: V8 on x64 allocates 15 xmm registers to wasm
 const UNROLL = 4; // copies of the 12-op body per loop trip, to amortise the loop branch
 
-type Op = 'muladd' | 'mulxadd' | 'fma';
+export type Op = 'muladd' | 'mulxadd' | 'fma';
 
 const uleb = (n: number): number[] => {
   const out: number[] = [];
@@ -87,19 +87,26 @@ export async function enableRelaxedSimd(): Promise<boolean> {
   return WebAssembly.validate(probe);
 }
 
+/**
+ * The peak loop of one pattern as `run(trips)`, and the flops one trip does. Values stay
+ * normal and bounded: the fixed point of acc*m + a is a/(1-m); acc*m with m = 1 and
+ * acc + a with tiny a neither overflow nor reach subnormals.
+ */
+export async function peakLoop(op: Op): Promise<{ run: (trips: number) => number; flopsPerTrip: number }> {
+  const { instance } = await WebAssembly.instantiate(peakModule(op));
+  const kernel = instance.exports.run as (n: number, m: number, a: number) => number;
+  const m = op === 'mulxadd' ? 1 : 0.5, a = op === 'mulxadd' ? 1e-30 : 0.25;
+  return { run: (trips) => kernel(trips, m, a), flopsPerTrip: UNROLL * ACC * 4 * (op === 'mulxadd' ? 1 : 2) };
+}
+
 /** Best-of-`repeats` GFLOP/s of one pattern, each timing at least `minMs`. */
 async function measure(op: Op, minMs: number, repeats: number): Promise<number> {
-  const { instance } = await WebAssembly.instantiate(peakModule(op));
-  const run = instance.exports.run as (n: number, m: number, a: number) => number;
-  // Values stay normal and bounded: the fixed point of acc*m + a is a/(1-m); acc*m with
-  // m = 1 and acc + a with tiny a neither overflow nor reach subnormals.
-  const m = op === 'mulxadd' ? 1 : 0.5, a = op === 'mulxadd' ? 1e-30 : 0.25;
-  const flopsPerTrip = UNROLL * ACC * 4 * (op === 'mulxadd' ? 1 : 2);
+  const { run, flopsPerTrip } = await peakLoop(op);
   // Warm up (and let V8 tier the function up to TurboFan), then size n to ~minMs.
   let n = 1 << 14;
   for (;;) {
     const t0 = performance.now();
-    run(n, m, a);
+    run(n);
     const dt = performance.now() - t0;
     if (dt > minMs / 4) { n = Math.ceil((n * minMs) / Math.max(dt, 1e-3)); break; }
     n *= 4;
@@ -107,7 +114,7 @@ async function measure(op: Op, minMs: number, repeats: number): Promise<number> 
   let best = 0;
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
-    run(n, m, a);
+    run(n);
     const dt = (performance.now() - t0) / 1e3;
     best = Math.max(best, (n * flopsPerTrip) / dt / 1e9);
   }

@@ -29,6 +29,23 @@ export function sizes(model: Model): number[] {
   return model === 'mlp' ? [PIXELS, HIDDEN, CLASSES] : [PIXELS, CLASSES];
 }
 
+/** Matmul flops of one training epoch: forward, plus the backward products that are needed. */
+export function epochFlops(model: Model): { flops: number; formula: string } {
+  const B = BATCH, batches = NTRAIN / BATCH;
+  if (model === 'softmax') {
+    // forward W·x; backward dW = dy·xᵀ (no gradient for the input).
+    const fwd = 2 * B * PIXELS * CLASSES, bwd = 2 * B * PIXELS * CLASSES;
+    return { flops: (fwd + bwd) * batches, formula: `600 × (fwd 2·100·784·10 + bwd dW 2·100·784·10)` };
+  }
+  // forward W1·x, W2·h; backward dW2 = dy·hᵀ, dh = W2ᵀ·dy, dW1 = dz·xᵀ (no dx for the input).
+  const fwd = 2 * B * (PIXELS * HIDDEN + HIDDEN * CLASSES);
+  const bwd = 2 * B * (PIXELS * HIDDEN + 2 * HIDDEN * CLASSES);
+  return {
+    flops: (fwd + bwd) * batches,
+    formula: `600 × (fwd 2·100·(784·64 + 64·10) + bwd 2·100·(784·64 + 2·64·10))`,
+  };
+}
+
 export interface ChildArgs {
   model: Model;
   warmup: number;

@@ -10,7 +10,10 @@
 // train one epoch at a time, in rotating order, so that a machine whose load drifts
 // (a shared one) weighs on every column alike: warm-up epochs first (untimed), then the
 // timed ones. It reports the median epoch with its min-max spread, next to the epoch's
-// arithmetic floor at this machine's measured f32x4 FMA peak (bench/peak.ts).
+// arithmetic floor at this machine's f32x4 FMA peak (bench/peak.ts), measured two ways:
+// as a "floor epoch" in the same rotation (bench/train-floor.ts: the peak loop running
+// the epoch's matmul flops, so it sees the same load as the epochs it is compared with),
+// and as the best-of peak measured before and after the children.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +21,7 @@ import { parseBenchArgs } from './harness/args.js';
 import { markdownTable } from './harness/markdown.js';
 import { summarize } from './harness/stats.js';
 import { measurePeak } from './peak.js';
-import { BATCH, CLASSES, HIDDEN, NTRAIN, PIXELS, type Model, type Result } from './train-common.js';
+import { BATCH, NTRAIN, type Model, type Result, epochFlops } from './train-common.js';
 
 interface Column {
   key: string;
@@ -38,24 +41,12 @@ const COLUMNS: Column[] = [
   { key: 'tfjs-cpu', title: 'TF.js cpu', file: 'train-tfjs.ts', args: ['--backend', 'cpu', '--max-epoch-s', '60'], repeats: 3 },
   { key: 'jax', title: 'jax-js wasm (jit)', file: 'train-jax.ts' },
 ];
+/**
+ * The floor as a column (bench/train-floor.ts): the peak FMA loop doing an epoch's matmul
+ * flops, in the same rotation as the frameworks, so that it sees the same machine.
+ */
+const FLOOR: Column = { key: 'floor', title: 'floor epoch', file: 'train-floor.ts' };
 const MODELS: Model[] = ['softmax', 'mlp'];
-
-/** Matmul flops of one training epoch: forward, plus the backward products that are needed. */
-function epochFlops(model: Model): { flops: number; formula: string } {
-  const B = BATCH, batches = NTRAIN / BATCH;
-  if (model === 'softmax') {
-    // forward W·x; backward dW = dy·xᵀ (no gradient for the input).
-    const fwd = 2 * B * PIXELS * CLASSES, bwd = 2 * B * PIXELS * CLASSES;
-    return { flops: (fwd + bwd) * batches, formula: `600 × (fwd 2·100·784·10 + bwd dW 2·100·784·10)` };
-  }
-  // forward W1·x, W2·h; backward dW2 = dy·hᵀ, dh = W2ᵀ·dy, dW1 = dz·xᵀ (no dx for the input).
-  const fwd = 2 * B * (PIXELS * HIDDEN + HIDDEN * CLASSES);
-  const bwd = 2 * B * (PIXELS * HIDDEN + 2 * HIDDEN * CLASSES);
-  return {
-    flops: (fwd + bwd) * batches,
-    formula: `600 × (fwd 2·100·(784·64 + 64·10) + bwd 2·100·(784·64 + 2·64·10))`,
-  };
-}
 
 interface Outcome { result?: Result; error?: string }
 
@@ -142,7 +133,7 @@ class Child {
  * so load from elsewhere on the machine falls on every column alike.
  */
 async function runModel(model: Model, warmup: number, repeats: number): Promise<Map<string, Outcome>> {
-  const children = COLUMNS.map((col) => new Child(col, model, warmup, Math.min(col.repeats ?? repeats, repeats)));
+  const children = [...COLUMNS, FLOOR].map((col) => new Child(col, model, warmup, Math.min(col.repeats ?? repeats, repeats)));
   await Promise.all(children.map((c) => c.next('READY')));
   for (let round = 0; round < warmup + repeats; round++) {
     for (let k = 0; k < children.length; k++) {
@@ -211,9 +202,10 @@ export async function run(args: string[]): Promise<void> {
   console.log('seconds per epoch, median (min–max):');
   console.log('');
   const align = (n: number) => ['l' as const, ...Array.from({ length: n }, () => 'r' as const)];
-  const timeHeader = ['model', ...COLUMNS.map((c) => c.title), 'knet vs TF.js wasm', 'knet vs jax-js', 'floor (FMA peak)', 'knet / floor'];
+  const timeHeader = ['model', ...COLUMNS.map((c) => c.title), 'knet vs TF.js wasm', 'knet vs jax-js',
+    'floor epoch (in rotation)', 'knet / floor epoch', 'floor (best peak)', 'knet / floor (best peak)'];
   const timeRows: string[][] = [];
-  const summary: Record<Model, { best: number; bestKey: string; tfjs: number; jax: number; floor: number }> = {} as any;
+  const summary: Record<Model, { best: number; bestKey: string; tfjs: number; jax: number; floor: number; floorEpoch: number }> = {} as any;
   for (const model of MODELS) {
     const simd = med('knet-simd', model), relaxed = med('knet-relaxed', model);
     const measured = [simd, relaxed].filter((x) => !Number.isNaN(x));
@@ -221,10 +213,12 @@ export async function run(args: string[]): Promise<void> {
     const bestKey = relaxed <= simd || Number.isNaN(simd) ? 'relaxed' : 'SIMD';
     const tfjs = med('tfjs-wasm', model), jax = med('jax', model);
     const floor = epochFlops(model).flops / (peakFma * 1e9);
-    summary[model] = { best, bestKey, tfjs, jax, floor };
+    const floorEpoch = med('floor', model);
+    summary[model] = { best, bestKey, tfjs, jax, floor, floorEpoch };
     const ratio = (x: number) => (Number.isNaN(x) || Number.isNaN(best) ? '–' : x1(x / best));
-    timeRows.push([model, ...COLUMNS.map((c) => cell(c, model)), ratio(tfjs), ratio(jax), f3(floor),
-      Number.isNaN(best) ? '–' : `${(best / floor).toFixed(2)}×`]);
+    const over = (f: number) => (Number.isNaN(best) || Number.isNaN(f) ? '–' : `${(best / f).toFixed(2)}×`);
+    timeRows.push([model, ...COLUMNS.map((c) => cell(c, model)), ratio(tfjs), ratio(jax),
+      results.get(`floor/${model}`)?.result ? cell(FLOOR, model) : 'error (below)', over(floorEpoch), f3(floor), over(floor)]);
   }
   console.log(markdownTable(timeHeader, timeRows, align(timeHeader.length - 1)));
   console.log('');
@@ -264,7 +258,8 @@ export async function run(args: string[]): Promise<void> {
   console.log('targets:');
   target('MLP ≥ 7× TF.js wasm', mlp.tfjs / mlp.best, (v) => v >= 7);
   target('MLP ≥ 2× jax-js', mlp.jax / mlp.best, (v) => v >= 2);
-  target('MLP within 1.5× of the floor', mlp.best / mlp.floor, (v) => v <= 1.5);
+  target('MLP within 1.5× of the floor (floor epoch in rotation)', mlp.best / mlp.floorEpoch, (v) => v <= 1.5);
+  target('MLP within 1.5× of the floor (best-of peak, start/end of run)', mlp.best / mlp.floor, (v) => v <= 1.5);
   target('softmax ≥ 6× TF.js wasm', softmax.tfjs / softmax.best, (v) => v >= 6);
   console.log(`(total ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 }
