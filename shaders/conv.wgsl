@@ -5,6 +5,7 @@
 //                 where (i', j') = (i, j), or (kh-1-i, kw-1-j) for a true convolution (flip);
 //                 positions outside the image count as 0
 //   conv_filter   dw[o,c,i,j] = sum_{n,ho,wo} dy[n,o,ho,wo] * x[n,c, ho*sh-ph+i'*dh, wo*sw-pw+j'*dw]
+//                 (conv_filter_split: the same sum, split over a workgroup, for long sums)
 //   conv_data     dx[n,c,h,w] = sum of w[o,c,i,j] * dy[n,o,ho,wo] over the taps that read (h, w)
 //   pool_forward  y[p,ho,wo] = max / mean of the window rows [ho*sh-ph, +kh), columns
 //                 [wo*sw-pw, +kw) clipped to the image; mode 0 max (the first pixel, then
@@ -98,6 +99,56 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     }
   }
   dw[p.dwo + e] = acc;
+}
+
+//// conv_filter_split
+// conv_filter for long sums (N*Ho*Wo products per filter tap: 57,600 for LeNet's first
+// layer, whose 500 taps would leave a GPU almost idle at one thread each): one workgroup
+// per tap, its SPLIT threads taking the (n, ho) rows r = t, t + SPLIT, ... in order, then
+// a fixed-order tree over the partial sums. Deterministic; SPLIT times the parallelism.
+const SPLIT: u32 = 64u;
+struct P { g: Geo, xo: u32, dyo: u32, dwo: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+var<workgroup> part: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) li: u32) {
+  let g = p.g;
+  let e = wid.x + wid.y * nwg.x; // the tap: uniform across the workgroup (barriers below)
+  let valid = e < g.O * g.C * g.kh * g.kw;
+  var acc = 0.0;
+  if (valid) {
+    let j = e % g.kw;
+    let i = (e / g.kw) % g.kh;
+    let c = (e / (g.kw * g.kh)) % g.C;
+    let o = e / (g.kw * g.kh * g.C);
+    let di = tap_i(g, i) - i32(g.ph);
+    let dj = tap_j(g, j) - i32(g.pw);
+    for (var r = li; r < g.N * g.Ho; r += SPLIT) {
+      let n = r / g.Ho;
+      let ho = r % g.Ho;
+      let h = i32(ho * g.sh) + di;
+      if (h < 0 || h >= i32(g.H)) { continue; }
+      let xr = p.xo + ((n * g.C + c) * g.H + u32(h)) * g.W;
+      let yr = p.dyo + ((n * g.O + o) * g.Ho + ho) * g.Wo;
+      for (var wo = 0u; wo < g.Wo; wo++) {
+        let ww = i32(wo * g.sw) + dj;
+        if (ww < 0 || ww >= i32(g.W)) { continue; }
+        acc = fma(dy[yr + wo], x[xr + u32(ww)], acc);
+      }
+    }
+  }
+  part[li] = acc;
+  workgroupBarrier();
+  for (var s = SPLIT / 2u; s > 0u; s = s >> 1u) {
+    if (li < s) { part[li] = part[li] + part[li + s]; }
+    workgroupBarrier();
+  }
+  if (li == 0u && valid) { dw[p.dwo + e] = part[0]; }
 }
 
 //// conv_data

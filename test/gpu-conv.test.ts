@@ -11,6 +11,8 @@ import * as R from './helpers/ref.js';
 import { gpuOk } from './helpers/gpu.js';
 import { refGradcheck } from './helpers/gpu-gradcheck.js';
 import { type ConvOpts, convRef, relErr } from './helpers/nnref.js';
+import { CONV_FILTER_SPLIT } from '../ts/device/webgpu/kernels/nn.js';
+import { getDevice } from '../ts/device/index.js';
 
 const onGpu = (a: R.Arr) => K.tensor(Float32Array.from(a.data), a.shape, { device: 'gpu' });
 
@@ -49,6 +51,30 @@ describe.skipIf(!gpuOk)('gpu conv4 against a float64 direct convolution, forward
     expect(relErr(await gw.data(), ref.gw), 'dw').toBeLessThan(c.tol ?? 1e-5);
     expect(relErr(await gx.data(), ref.gx), 'dx').toBeLessThan(c.tol ?? 1e-5);
     for (const t of [tw, tx, tr, y, gw, gx]) t.dispose();
+  }));
+
+  // The filter gradient has two kernels (one thread per tap, or a workgroup per tap for
+  // long sums: conv.wgsl's conv_filter_split); the cases above take the one their size
+  // picks; here each takes the other.
+  cases.forEach((c, k) => it(`${c.name}: dw with the other filter-gradient kernel`, async () => {
+    const rnd = R.rng(300 + k);
+    const x = rnd.uniform(c.x), w = rnd.uniform(c.w);
+    const r = rnd.uniform(convRef(w, x, c.opts).y.shape);
+    const ref = convRef(w, x, c.opts, r);
+    const tw = onGpu(w), tx = onGpu(x), tr = onGpu(r);
+    const n = c.x[0];
+    const y = K.conv4(tw, tx, c.opts);
+    const saved = { ...CONV_FILTER_SPLIT };
+    const cpuLike = (getDevice('gpu') as any).cpuLike as boolean;
+    const split = n * y.shape[2] * y.shape[3] >= (cpuLike ? saved.minSumCpu : saved.minSum) && tw.size <= saved.maxTaps;
+    CONV_FILTER_SPLIT.minSum = CONV_FILTER_SPLIT.minSumCpu = split ? Infinity : 0;
+    CONV_FILTER_SPLIT.maxTaps = Infinity;
+    try {
+      const gw = K.grad((p: Tensor) => K.sum(K.mul(K.conv4(p, tx, c.opts), tr)))(tw) as Tensor;
+      expect(relErr(await gw.data(), ref.gw), `dw (${split ? 'one thread per tap' : 'split'})`).toBeLessThan(c.tol ?? 1e-5);
+      gw.dispose();
+    } finally { Object.assign(CONV_FILTER_SPLIT, saved); }
+    for (const t of [tw, tx, tr, y]) t.dispose();
   }));
 
   it('w and x as views at an offset into larger buffers', async () => {

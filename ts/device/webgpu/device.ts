@@ -58,7 +58,7 @@ export class WebGpuDevice implements Device {
     this.indexing = new IndexingKernels(this.ctx, shaders);
     this.nn = new NnKernels(this.ctx, shaders, this.dummies, {
       take: (bytes) => this.buffers.alloc(bytes), give: (b, bytes) => this.buffers.release(b, bytes),
-    });
+    }, tuning.cpuLike);
   }
 
   // ---- memory ----------------------------------------------------------------------------
