@@ -4,19 +4,25 @@
 
 /** Returns [shape, ...strides] with the axes merged; at least one axis (a scalar gives [1]). */
 export function mergeAxes(shape: readonly number[], ...strides: (readonly number[])[]): [number[], ...number[][]] {
+  // plain loops, no closures: every broadcasting op and strided copy runs this
+  const m = strides.length;
   const S: number[] = [];
-  const T: number[][] = strides.map(() => []);
+  const T: number[][] = [];
+  for (let k = 0; k < m; k++) T.push([]);
   for (let i = 0; i < shape.length; i++) {
-    if (shape[i] === 1) continue;
+    const n = shape[i];
+    if (n === 1) continue;
     const j = S.length - 1;
-    if (j >= 0 && strides.every((s, k) => T[k][j] === s[i] * shape[i])) {
-      S[j] *= shape[i];
-      strides.forEach((s, k) => { T[k][j] = s[i]; });
+    let join = j >= 0;
+    for (let k = 0; join && k < m; k++) join = T[k][j] === strides[k][i] * n;
+    if (join) {
+      S[j] *= n;
+      for (let k = 0; k < m; k++) T[k][j] = strides[k][i];
     } else {
-      S.push(shape[i]);
-      strides.forEach((s, k) => T[k].push(s[i]));
+      S.push(n);
+      for (let k = 0; k < m; k++) T[k].push(strides[k][i]);
     }
   }
-  if (!S.length) { S.push(1); for (const t of T) t.push(0); }
+  if (!S.length) { S.push(1); for (let k = 0; k < m; k++) T[k].push(0); }
   return [S, ...T];
 }

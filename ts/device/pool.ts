@@ -3,9 +3,13 @@
 
 export function sizeClass(bytes: number): number {
   if (bytes <= 64) return 64;
-  // the largest power of two below bytes (clz32 for sizes under 2 GiB: every op calls this)
-  const p = bytes <= 2 ** 31 ? 2 ** (31 - Math.clz32(bytes - 1)) : 2 ** Math.floor(Math.log2(bytes - 1));
-  const step = p / 4;
+  // step: a quarter of the largest power of two below bytes. Every op calls this, so up
+  // to 1 GiB it is integer arithmetic (clz32, shifts, a mask) rather than pow and ceil.
+  if (bytes <= 2 ** 30) {
+    const step = 1 << (29 - Math.clz32(bytes - 1));
+    return (bytes + step - 1) & -step;
+  }
+  const step = 2 ** Math.floor(Math.log2(bytes - 1)) / 4;
   return Math.ceil(bytes / step) * step;
 }
 
