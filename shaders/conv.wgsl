@@ -29,6 +29,17 @@ struct Geo {
 fn tap_i(g: Geo, i: u32) -> i32 { return i32(select(i, g.kh - 1u - i, g.flip != 0u) * g.dh); }
 fn tap_j(g: Geo, j: u32) -> i32 { return i32(select(j, g.kw - 1u - j, g.flip != 0u) * g.dw); }
 
+// Filter tap e of dw[o, c, i, j] (both filter-gradient kernels): its output and input
+// channels, and the offsets its row and column add to an output position's (ho*sh, wo*sw).
+struct FilterTap { o: u32, c: u32, di: i32, dj: i32 }
+fn filter_tap(g: Geo, e: u32) -> FilterTap {
+  let j = e % g.kw;
+  let i = (e / g.kw) % g.kh;
+  let c = (e / (g.kw * g.kh)) % g.C;
+  let o = e / (g.kw * g.kh * g.C);
+  return FilterTap(o, c, tap_i(g, i) - i32(g.ph), tap_j(g, j) - i32(g.pw));
+}
+
 //// conv_forward
 struct P { g: Geo, xo: u32, wo_: u32, yo: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> p: P;
@@ -78,21 +89,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let g = p.g;
   let e = linear(wid, nwg, li);
   if (e >= g.O * g.C * g.kh * g.kw) { return; }
-  let j = e % g.kw;
-  let i = (e / g.kw) % g.kh;
-  let c = (e / (g.kw * g.kh)) % g.C;
-  let o = e / (g.kw * g.kh * g.C);
-  let di = tap_i(g, i) - i32(g.ph);
-  let dj = tap_j(g, j) - i32(g.pw);
+  let t = filter_tap(g, e);
   var acc = 0.0;
   for (var n = 0u; n < g.N; n++) {
-    let xc = p.xo + (n * g.C + c) * g.H * g.W;
-    let yc = p.dyo + (n * g.O + o) * g.Ho * g.Wo;
+    let xc = p.xo + (n * g.C + t.c) * g.H * g.W;
+    let yc = p.dyo + (n * g.O + t.o) * g.Ho * g.Wo;
     for (var ho = 0u; ho < g.Ho; ho++) {
-      let h = i32(ho * g.sh) + di;
+      let h = i32(ho * g.sh) + t.di;
       if (h < 0 || h >= i32(g.H)) { continue; }
       for (var wo = 0u; wo < g.Wo; wo++) {
-        let ww = i32(wo * g.sw) + dj;
+        let ww = i32(wo * g.sw) + t.dj;
         if (ww < 0 || ww >= i32(g.W)) { continue; }
         acc = fma(dy[yc + ho * g.Wo + wo], x[xc + u32(h) * g.W + u32(ww)], acc);
       }
@@ -122,21 +128,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let valid = e < g.O * g.C * g.kh * g.kw;
   var acc = 0.0;
   if (valid) {
-    let j = e % g.kw;
-    let i = (e / g.kw) % g.kh;
-    let c = (e / (g.kw * g.kh)) % g.C;
-    let o = e / (g.kw * g.kh * g.C);
-    let di = tap_i(g, i) - i32(g.ph);
-    let dj = tap_j(g, j) - i32(g.pw);
+    let t = filter_tap(g, e);
     for (var r = li; r < g.N * g.Ho; r += SPLIT) {
       let n = r / g.Ho;
       let ho = r % g.Ho;
-      let h = i32(ho * g.sh) + di;
+      let h = i32(ho * g.sh) + t.di;
       if (h < 0 || h >= i32(g.H)) { continue; }
-      let xr = p.xo + ((n * g.C + c) * g.H + u32(h)) * g.W;
-      let yr = p.dyo + ((n * g.O + o) * g.Ho + ho) * g.Wo;
+      let xr = p.xo + ((n * g.C + t.c) * g.H + u32(h)) * g.W;
+      let yr = p.dyo + ((n * g.O + t.o) * g.Ho + ho) * g.Wo;
       for (var wo = 0u; wo < g.Wo; wo++) {
-        let ww = i32(wo * g.sw) + dj;
+        let ww = i32(wo * g.sw) + t.dj;
         if (ww < 0 || ww >= i32(g.W)) { continue; }
         acc = fma(dy[yr + wo], x[xr + u32(ww)], acc);
       }
