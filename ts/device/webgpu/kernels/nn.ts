@@ -100,23 +100,21 @@ export class NnKernels {
     this.ctx.u32.set([g.N, g.C, g.H, g.W, g.O, g.kh, g.kw, g.Ho, g.Wo, g.ph, g.pw, g.sh, g.sw, g.dh, g.dw, +g.flip], s);
   }
 
-  /** One of the three conv4 kernels: y = f(a, b) with offsets (a, b, out). */
-  private conv(section: string, a: Tensor, b: Tensor, out: Tensor, g: ConvGeometry): void {
+  /**
+   * One of the conv4 kernels: y = f(a, b) with offsets (a, b, out); one thread per output
+   * element, or `perGroup` elements per workgroup (1 for conv_filter_split).
+   */
+  private conv(section: string, a: Tensor, b: Tensor, out: Tensor, g: ConvGeometry, perGroup?: number): void {
     const x = this.ctx, k = this.kernel('conv', section, 'rrw'), s = x.slot(20);
     this.geometry(g, s);
     x.u32.set([a.offset, b.offset, out.offset], s + 16);
-    x.dispatch(k, [a.storage!.handle, b.storage!.handle, out.storage!.handle], s, ...x.grid(out.size));
+    x.dispatch(k, [a.storage!.handle, b.storage!.handle, out.storage!.handle], s, ...x.grid(out.size, perGroup));
   }
   conv4(w: Tensor, xin: Tensor, y: Tensor, g: ConvGeometry): void { this.conv('conv_forward', xin, w, y, g); }
   conv4Filter(xin: Tensor, dy: Tensor, dw: Tensor, g: ConvGeometry): void {
     const min = this.cpuLike ? CONV_FILTER_SPLIT.minSumCpu : CONV_FILTER_SPLIT.minSum;
-    if (dw.size > CONV_FILTER_SPLIT.maxTaps) { this.conv('conv_filter', xin, dy, dw, g); return; }
-    if (g.N * g.Ho * g.Wo < min) { this.conv('conv_filter', xin, dy, dw, g); return; }
-    // one 64-thread workgroup per filter tap (conv.wgsl, conv_filter_split)
-    const x = this.ctx, k = this.kernel('conv', 'conv_filter_split', 'rrw'), s = x.slot(20);
-    this.geometry(g, s);
-    x.u32.set([xin.offset, dy.offset, dw.offset], s + 16);
-    x.dispatch(k, [xin.storage!.handle, dy.storage!.handle, dw.storage!.handle], s, ...x.grid(dw.size, 1));
+    if (g.N * g.Ho * g.Wo < min || dw.size > CONV_FILTER_SPLIT.maxTaps) this.conv('conv_filter', xin, dy, dw, g);
+    else this.conv('conv_filter_split', xin, dy, dw, g, 1); // a 64-thread workgroup per filter tap
   }
   conv4Data(w: Tensor, dy: Tensor, dx: Tensor, g: ConvGeometry): void { this.conv('conv_data', w, dy, dx, g); }
 
