@@ -13,29 +13,34 @@
 //             micro-kernel: C[MR x NR] (+)= A-panel * B-panel over KC
 //
 // Partial panels at the right and bottom edges are packed with zero padding, so the
-// micro-kernel always computes a full tile; edge tiles go through a small buffer.
+// micro-kernel always computes a full tile; a tile that C's edge cuts short is computed in
+// a small buffer holding a copy of C's part, with the same alpha/beta arithmetic as a whole
+// tile, and copied back.
 //
 // `gemmBlock` computes any rectangle of C on its own (it packs what it needs into the
 // scratch it is given), so a threaded caller splits C into row or column strips, one per
-// thread, each with its own scratch. Every element's arithmetic is then the same as in a
-// single call provided the strips start at multiples of MR (rows) or NR (columns): the
-// micro-tiles stay where they were (only the tile at C's own edge is cut short, as before),
-// and the depth slices depend on K alone.
+// thread, each with its own scratch. Every element's arithmetic is the same as in a single
+// call wherever the strips start: each element is one accumulator lane summing its k's in
+// order, the depth slices depend on K alone, and an edge tile's epilogue is a whole tile's.
+// (Strips at multiples of MR rows or NR columns are still the fast cuts.)
 
 import { madd } from './util';
 
-// Micro-tile: MR x NR = 4 x 8, eight f32x4 accumulators. V8's optimizing compiler gives
-// wasm 15 xmm registers on x64 and schedules a k-step's loads ahead of its arithmetic,
-// so a k-step holds 8 accumulators + 2 B vectors + 4 broadcast A values (+1 temporary
-// for mul+add) = 15 live vectors. Measured alternatives were slower, all by spilling:
-// 6x8, 5x8, 3x12 (plain build), 8x4 and 12x4, and 4x8 with the k loop unrolled.
-const MR = 4;
+// Micro-tile: MR x NR = 6 x 8, twelve f32x4 accumulators. V8's optimizing compiler gives
+// wasm 15 xmm registers on x64: 12 accumulators + 2 B vectors + 1 broadcast A value fill
+// them, and with no register to spare V8 cannot hoist the next broadcasts ahead of their
+// arithmetic (which is what spilled the earlier 5x8 and 6x8 attempts, written with a k
+// counter: one more live integer and the broadcasts loaded up front). On Zen 5 this loop
+// runs at ~97% of the FMA peak loop, the 4x8 tile it replaced at ~90% (8 accumulators
+// only just cover FMA latency x throughput). A panel with at most 4 live rows (M = 64
+// ends in one) runs a 4 x 8 kernel instead of paying for 6 rows.
+const MR = 6;
 const NR = 8;
 // Cache blocks. A KC x NR panel of packed B (8 KiB) stays in L1 across the MC/MR
-// micro-kernels that use it; the MC x KC block of packed A (128 KiB) stays in L2;
-// the KC x NC block of packed B (2 MiB at most) in L2/L3.
+// micro-kernels that use it; the MC x KC block of packed A (120 KiB) stays in L2;
+// the KC x NC block of packed B (2 MiB at most) in L2/L3. MC is a multiple of MR.
 const KC = 256;
-const MC = 128;
+const MC = 120;
 const NC = 2048;
 
 /** ceil(n / d) * d */
@@ -57,7 +62,7 @@ function blockScratchFloats(m: i32, n: i32, K: i32): i32 {
   const kc = blockSize(K, KC, 1);
   const nc = roundUp(blockSize(n, NC, NR), NR);
   const mc = roundUp(blockSize(m, MC, MR), MR);
-  return kc * nc + mc * kc + MR * NR; // packed B block, packed A block, edge tile
+  return kc * nc + mc * kc + 2 * MR * NR + 4; // packed B, packed A, edge tile, alpha/beta + tile
 }
 
 /** Bytes of `scratch` that gemm(…, M, N, K, …) needs. */
@@ -152,6 +157,7 @@ function packA(transA: i32, A: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i
       if (mr == MR) {
         for (let k = 0; k < kc; k++) {
           v128.store(dst, v128.load(src));
+          store<u64>(dst, load<u64>(src, 16), 16);
           src += ld; dst += MR << 2;
         }
       } else {
@@ -163,15 +169,23 @@ function packA(transA: i32, A: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i
         }
       }
     } else {
-      // op(A)[i + r, k] = A[i + r, k]: rows are contiguous in k, so transpose 4x4 blocks.
+      // op(A)[i + r, k] = A[i + r, k]: rows are contiguous in k. Four k at a time: rows
+      // 0-3 as a transposed 4x4 block, rows 4-5 as interleaved pairs.
       const r0 = A + i * ld + (<usize>k0 << 2);
       if (mr == MR) {
-        const r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld;
+        const r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld, r4 = r3 + ld, r5 = r4 + ld;
+        const step = <usize>MR << 2;
         let k = 0;
         for (; k + 4 <= kc; k += 4) {
           const o = <usize>k << 2;
-          transpose4Store(v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), dst, MR << 2);
-          dst += MR << 4;
+          transpose4Store(v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), dst, step);
+          const x4 = v128.load(r4 + o), x5 = v128.load(r5 + o);
+          const lo = v128.shuffle<f32>(x4, x5, 0, 4, 1, 5), hi = v128.shuffle<f32>(x4, x5, 2, 6, 3, 7);
+          v128.store64_lane(dst + 16, lo, 0);
+          v128.store64_lane(dst + 16 + step, lo, 1);
+          v128.store64_lane(dst + 16 + step * 2, hi, 0);
+          v128.store64_lane(dst + 16 + step * 3, hi, 1);
+          dst += step << 2;
         }
         for (; k < kc; k++) {
           const o = <usize>k << 2;
@@ -179,7 +193,9 @@ function packA(transA: i32, A: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i
           store<f32>(dst, load<f32>(r1 + o), 4);
           store<f32>(dst, load<f32>(r2 + o), 8);
           store<f32>(dst, load<f32>(r3 + o), 12);
-          dst += MR << 2;
+          store<f32>(dst, load<f32>(r4 + o), 16);
+          store<f32>(dst, load<f32>(r5 + o), 20);
+          dst += step;
         }
       } else {
         for (let k = 0; k < kc; k++) {
@@ -264,12 +280,17 @@ function packB(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i
 
 /**
  * C[mc x nc] = alpha * (packed A block) * (packed B block) + beta * C, tile by tile.
- * `edge` holds one MR x NR tile for the tiles that C's edges cut short.
+ * `edge` holds one MR x NR tile for the tiles that C's edges cut short, then alpha and
+ * beta, then the kernels' tile for scaled products: the kernels read alpha and beta from
+ * memory after their loop, because two f32 values live across it take two of the xmm
+ * registers its 12 accumulators need (V8 spilled 4 of them).
  */
 function macroKernel(
   mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32,
   packedA: usize, packedB: usize, C: usize, ldc: i32, edge: usize,
 ): void {
+  const ab = edge + ((MR * NR) << 2);
+  store<f32>(ab, alpha); store<f32>(ab, beta, 4);
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = min(NR, nc - jr);
     const b = packedB + ((<usize>jr * <usize>kc) << 2);
@@ -277,41 +298,102 @@ function macroKernel(
       const mr = min(MR, mc - ir);
       const a = packedA + ((<usize>ir * <usize>kc) << 2);
       const c = C + ((<usize>ir * <usize>ldc + <usize>jr) << 2);
-      if (mr == MR && nr == NR) {
-        microKernel(kc, a, b, alpha, beta, c, ldc);
+      // A panel with at most 4 live rows takes the 4-row kernel (its padding rows unread).
+      const rows = mr <= 4 ? 4 : MR;
+      if (mr == rows && nr == NR) {
+        if (rows == MR) microKernel6(kc, a, b, ab, c, ldc);
+        else microKernel4(kc, a, b, ab, c, ldc);
       } else {
-        microKernel(kc, a, b, 1, 0, edge, NR);
-        edgeUpdate(edge, mr, nr, alpha, beta, c, ldc);
+        // Cut short by C's edge: the same kernel on a copy of C's part (beta == 0 never
+        // reads C, so the copy can hold anything there).
+        if (beta != 0) copyTile(c, ldc, edge, NR, mr, nr);
+        if (rows == MR) microKernel6(kc, a, b, ab, edge, NR);
+        else microKernel4(kc, a, b, ab, edge, NR);
+        copyTile(edge, NR, c, ldc, mr, nr);
       }
     }
   }
 }
 
-/** C[mr x nr] = alpha * tile + beta * C, for a tile (row stride NR) cut short by C's edge. */
-function edgeUpdate(tile: usize, mr: i32, nr: i32, alpha: f32, beta: f32, C: usize, ldc: i32): void {
+/** dst[r][c] = src[r][c] for an mr x nr tile (row strides in floats). */
+function copyTile(src: usize, lds: i32, dst: usize, ldd: i32, mr: i32, nr: i32): void {
   for (let r = 0; r < mr; r++) {
-    const t = tile + (<usize>(r * NR) << 2);
-    const row = C + ((<usize>r * <usize>ldc) << 2);
-    for (let c = 0; c < nr; c++) {
-      const p = row + (<usize>c << 2);
-      const v = alpha * load<f32>(t + (<usize>c << 2));
-      store<f32>(p, beta == 0 ? v : v + beta * load<f32>(p));
-    }
+    const s = src + ((<usize>r * <usize>lds) << 2), d = dst + ((<usize>r * <usize>ldd) << 2);
+    for (let c = 0; c < nr; c++) store<f32>(d + (<usize>c << 2), load<f32>(s + (<usize>c << 2)));
   }
 }
 
 /**
- * The inner kernel: C[4 x 8] = alpha * sum_k a[k][0:4]^T b[k][0:8] + beta * C, where a
- * and b are packed micro-panels (kc x MR and kc x NR, contiguous). The accumulators are
- * locals so they live in registers for the whole k loop; beta == 0 never reads C.
+ * The inner kernel: C[6 x 8] = alpha * sum_k a[k][0:6]^T b[k][0:8] + beta * C, where a
+ * and b are packed micro-panels (kc x MR and kc x NR, contiguous) and ab points at
+ * [alpha, beta]. The accumulators are
+ * locals so they live in registers for the whole k loop; beta == 0 never reads C. The
+ * loop runs on the B pointer alone (no counter): one integer register fewer.
  */
-function microKernel(kc: i32, a: usize, b: usize, alpha: f32, beta: f32, C: usize, ldc: i32): void {
+function microKernel6(kc: i32, a: usize, b: usize, ab: usize, C: usize, ldc: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0); // row 0, columns 0-3 and 4-7
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  // One k per trip: unrolling makes V8 hoist both steps' loads and spill (measured).
-  for (let k = 0; k < kc; k++) {
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  const end = b + ((<usize>kc * NR) << 2);
+  while (b < end) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let ak = v128.load32_splat(a);
+    c00 = madd(ak, b0, c00); c01 = madd(ak, b1, c01);
+    ak = v128.load32_splat(a, 4);
+    c10 = madd(ak, b0, c10); c11 = madd(ak, b1, c11);
+    ak = v128.load32_splat(a, 8);
+    c20 = madd(ak, b0, c20); c21 = madd(ak, b1, c21);
+    ak = v128.load32_splat(a, 12);
+    c30 = madd(ak, b0, c30); c31 = madd(ak, b1, c31);
+    ak = v128.load32_splat(a, 16);
+    c40 = madd(ak, b0, c40); c41 = madd(ak, b1, c41);
+    ak = v128.load32_splat(a, 20);
+    c50 = madd(ak, b0, c50); c51 = madd(ak, b1, c51);
+    a += MR << 2; b += NR << 2;
+  }
+  // The epilogue must not need more registers than the loop, or V8 spills accumulators
+  // at their definition, inside the loop: alpha 1 with beta 0 or 1 (every product but
+  // scaled ones) writes C directly; anything else goes through the tile at ab + 16.
+  const alpha = load<f32>(ab), beta = load<f32>(ab, 4);
+  const ld = <usize>ldc << 2;
+  if (alpha == 1 && beta == 0) {
+    v128.store(C, c00); v128.store(C, c01, 16); C += ld;
+    v128.store(C, c10); v128.store(C, c11, 16); C += ld;
+    v128.store(C, c20); v128.store(C, c21, 16); C += ld;
+    v128.store(C, c30); v128.store(C, c31, 16); C += ld;
+    v128.store(C, c40); v128.store(C, c41, 16); C += ld;
+    v128.store(C, c50); v128.store(C, c51, 16);
+  } else if (alpha == 1 && beta == 1) {
+    addRow(C, c00, c01); C += ld;
+    addRow(C, c10, c11); C += ld;
+    addRow(C, c20, c21); C += ld;
+    addRow(C, c30, c31); C += ld;
+    addRow(C, c40, c41); C += ld;
+    addRow(C, c50, c51);
+  } else {
+    const t = ab + 16;
+    v128.store(t, c00); v128.store(t, c01, 16); v128.store(t, c10, 32); v128.store(t, c11, 48);
+    v128.store(t, c20, 64); v128.store(t, c21, 80); v128.store(t, c30, 96); v128.store(t, c31, 112);
+    v128.store(t, c40, 128); v128.store(t, c41, 144); v128.store(t, c50, 160); v128.store(t, c51, 176);
+    scaleTile(t, MR, ab, C, ldc);
+  }
+}
+
+/**
+ * microKernel6 for the first 4 rows of a 6-row panel, for panels with at most 4 live rows:
+ * the same arithmetic per element, two thirds of the work. (8 accumulators only just cover
+ * FMA latency, so it runs a little slower per flop than the 6-row kernel.)
+ */
+function microKernel4(kc: i32, a: usize, b: usize, ab: usize, C: usize, ldc: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = b + ((<usize>kc * NR) << 2);
+  while (b < end) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     const a0 = v128.load32_splat(a);
     c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
@@ -323,19 +405,45 @@ function microKernel(kc: i32, a: usize, b: usize, alpha: f32, beta: f32, C: usiz
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     a += MR << 2; b += NR << 2;
   }
+  const alpha = load<f32>(ab), beta = load<f32>(ab, 4);
   const ld = <usize>ldc << 2;
-  const va = f32x4.splat(alpha);
-  if (beta == 0) {
-    v128.store(C, f32x4.mul(c00, va)); v128.store(C, f32x4.mul(c01, va), 16); C += ld;
-    v128.store(C, f32x4.mul(c10, va)); v128.store(C, f32x4.mul(c11, va), 16); C += ld;
-    v128.store(C, f32x4.mul(c20, va)); v128.store(C, f32x4.mul(c21, va), 16); C += ld;
-    v128.store(C, f32x4.mul(c30, va)); v128.store(C, f32x4.mul(c31, va), 16);
+  if (alpha == 1 && beta == 0) {
+    v128.store(C, c00); v128.store(C, c01, 16); C += ld;
+    v128.store(C, c10); v128.store(C, c11, 16); C += ld;
+    v128.store(C, c20); v128.store(C, c21, 16); C += ld;
+    v128.store(C, c30); v128.store(C, c31, 16);
+  } else if (alpha == 1 && beta == 1) {
+    addRow(C, c00, c01); C += ld;
+    addRow(C, c10, c11); C += ld;
+    addRow(C, c20, c21); C += ld;
+    addRow(C, c30, c31);
   } else {
-    const vb = f32x4.splat(beta);
-    updateRow(C, c00, c01, va, vb); C += ld;
-    updateRow(C, c10, c11, va, vb); C += ld;
-    updateRow(C, c20, c21, va, vb); C += ld;
-    updateRow(C, c30, c31, va, vb);
+    const t = ab + 16;
+    v128.store(t, c00); v128.store(t, c01, 16); v128.store(t, c10, 32); v128.store(t, c11, 48);
+    v128.store(t, c20, 64); v128.store(t, c21, 80); v128.store(t, c30, 96); v128.store(t, c31, 112);
+    scaleTile(t, 4, ab, C, ldc);
+  }
+}
+
+/** C[0:8] += [lo, hi]: alpha * x + beta * C with alpha = beta = 1, bit for bit. */
+// @ts-ignore: decorator
+@inline function addRow(C: usize, lo: v128, hi: v128): void {
+  v128.store(C, f32x4.add(lo, v128.load(C)));
+  v128.store(C, f32x4.add(hi, v128.load(C, 16)), 16);
+}
+
+/** C[rows x 8] = alpha * tile + beta * C for a tile of rows x NR floats; ab = [alpha, beta]. */
+function scaleTile(t: usize, rows: i32, ab: usize, C: usize, ldc: i32): void {
+  const va = v128.load32_splat(ab), beta = load<f32>(ab, 4), vb = f32x4.splat(beta);
+  for (let r = 0; r < rows; r++) {
+    const lo = v128.load(t), hi = v128.load(t, 16);
+    if (beta == 0) {
+      v128.store(C, f32x4.mul(lo, va));
+      v128.store(C, f32x4.mul(hi, va), 16);
+    } else {
+      updateRow(C, lo, hi, va, vb);
+    }
+    t += NR << 2; C += <usize>ldc << 2;
   }
 }
 

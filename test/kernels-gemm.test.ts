@@ -151,6 +151,36 @@ for (const relaxed of [false, true]) {
       runCase(r, { M: 5, N: 0, K: 3, transA: 1, transB: 1, alpha: 1, beta: 0 }, 701);
     });
 
+    // The threaded device cuts C into strips for gemmBlock; every element must come out
+    // with the bits of one gemm call wherever the cuts fall, edge tiles included (rows not
+    // multiples of the 6-row tile, columns not of the 8-wide one, K over two depth slices).
+    it("gemmBlock strips at any cut give one call's bits", () => {
+      const rand = rng(900);
+      for (const [transA, transB] of FORMS) for (const [alpha, beta] of [[1, 0], [1, 1], [-0.75, 1.5]]) {
+        const M = 37, N = 29, K = 300;
+        const a = Float32Array.from({ length: M * K }, () => rand() * 2 - 1);
+        const b = Float32Array.from({ length: K * N }, () => rand() * 2 - 1);
+        const c = Float32Array.from({ length: M * N }, () => rand() * 2 - 1);
+        const lda = transA ? M : K, ldb = transB ? K : N;
+        r.reset();
+        const pa = r.f32(a), pb = r.f32(b);
+        const whole = r.f32(c), ps = r.alloc(r.k.gemmScratchBytes(M, N, K) as number / 4);
+        r.k.gemm(transA, transB, M, N, K, alpha, pa, lda, pb, ldb, beta, whole, N, ps);
+        const want = r.readF32(whole, M * N);
+        for (const [rows, cols] of [[[0, 5, 17, 37], [0, 29]], [[0, 37], [0, 3, 11, 29]], [[0, 13, 37], [0, 21, 29]]]) {
+          const pc = r.f32(c);
+          for (let i = 0; i + 1 < rows.length; i++) for (let j = 0; j + 1 < cols.length; j++) {
+            const [m0, m1, n0, n1] = [rows[i], rows[i + 1], cols[j], cols[j + 1]];
+            const s = r.alloc(r.k.gemmBlockScratchBytes(m1 - m0, n1 - n0, K) as number / 4);
+            r.k.gemmBlock(transA, transB, m0, m1, n0, n1, K, alpha, pa, lda, pb, ldb, beta, pc, N, s);
+          }
+          const got = r.readF32(pc, M * N);
+          const bad = got.findIndex((v, i) => !Object.is(v, want[i]));
+          expect(bad, `${formName([transA, transB])} alpha ${alpha} beta ${beta} rows ${rows} cols ${cols}: element ${bad}`).toBe(-1);
+        }
+      }
+    });
+
     it('deep K = 512 in NN, NT, TN', () => {
       for (const [transA, transB] of [[0, 0], [0, 1], [1, 0]] as const) {
         runCase(r, { M: 200, N: 184, K: 512, transA, transB, alpha: 1, beta: 0.25 }, 800);
