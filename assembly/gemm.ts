@@ -28,13 +28,15 @@ import { madd } from './util';
 
 // Micro-tile: MR x NR = 6 x 8, twelve f32x4 accumulators. V8's optimizing compiler gives
 // wasm 15 xmm registers on x64: 12 accumulators + 2 B vectors + 1 broadcast A value fill
-// them, and with no register to spare V8 cannot hoist the next broadcasts ahead of their
-// arithmetic (which is what spilled the earlier 5x8 and 6x8 attempts, written with a k
-// counter: one more live integer and the broadcasts loaded up front). On Zen 5 this loop
+// them. (Earlier 5x8 and 6x8 attempts spilled because V8 spills a value at its definition,
+// inside the loop, when code after the loop needs more registers than the loop did: see
+// macroKernel on alpha and beta, and docs/kernels.md.) On Zen 5 this loop
 // runs at ~97% of the FMA peak loop, the 4x8 tile it replaced at ~90% (8 accumulators
 // only just cover FMA latency x throughput). A panel with at most 4 live rows (M = 64
-// ends in one) runs a 4 x 8 kernel instead of paying for 6 rows.
-const MR = 6;
+// ends in one) runs a 4 x 8 kernel instead of paying for 6 rows. Without relaxed SIMD a
+// multiply-add is a mul then an add, whose temporary is a 16th register: the 6 x 8 loop
+// spills there (MLP epoch 0.44 -> 0.54 s), so the plain build keeps the 4 x 8 tile (MR 4).
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 const NR = 8;
 // Cache blocks. A KC x NR panel of packed B (8 KiB) stays in L1 across the MC/MR
 // micro-kernels that use it; the MC x KC block of packed A (120 KiB) stays in L2;
@@ -157,7 +159,7 @@ function packA(transA: i32, A: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i
       if (mr == MR) {
         for (let k = 0; k < kc; k++) {
           v128.store(dst, v128.load(src));
-          store<u64>(dst, load<u64>(src, 16), 16);
+          if (MR == 6) store<u64>(dst, load<u64>(src, 16), 16);
           src += ld; dst += MR << 2;
         }
       } else {
@@ -170,7 +172,7 @@ function packA(transA: i32, A: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i
       }
     } else {
       // op(A)[i + r, k] = A[i + r, k]: rows are contiguous in k. Four k at a time: rows
-      // 0-3 as a transposed 4x4 block, rows 4-5 as interleaved pairs.
+      // 0-3 as a transposed 4x4 block, rows 4-5 (MR 6) as interleaved pairs.
       const r0 = A + i * ld + (<usize>k0 << 2);
       if (mr == MR) {
         const r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld, r4 = r3 + ld, r5 = r4 + ld;
@@ -179,12 +181,14 @@ function packA(transA: i32, A: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i
         for (; k + 4 <= kc; k += 4) {
           const o = <usize>k << 2;
           transpose4Store(v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), dst, step);
-          const x4 = v128.load(r4 + o), x5 = v128.load(r5 + o);
-          const lo = v128.shuffle<f32>(x4, x5, 0, 4, 1, 5), hi = v128.shuffle<f32>(x4, x5, 2, 6, 3, 7);
-          v128.store64_lane(dst + 16, lo, 0);
-          v128.store64_lane(dst + 16 + step, lo, 1);
-          v128.store64_lane(dst + 16 + step * 2, hi, 0);
-          v128.store64_lane(dst + 16 + step * 3, hi, 1);
+          if (MR == 6) {
+            const x4 = v128.load(r4 + o), x5 = v128.load(r5 + o);
+            const lo = v128.shuffle<f32>(x4, x5, 0, 4, 1, 5), hi = v128.shuffle<f32>(x4, x5, 2, 6, 3, 7);
+            v128.store64_lane(dst + 16, lo, 0);
+            v128.store64_lane(dst + 16 + step, lo, 1);
+            v128.store64_lane(dst + 16 + step * 2, hi, 0);
+            v128.store64_lane(dst + 16 + step * 3, hi, 1);
+          }
           dst += step << 2;
         }
         for (; k < kc; k++) {
@@ -193,8 +197,10 @@ function packA(transA: i32, A: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i
           store<f32>(dst, load<f32>(r1 + o), 4);
           store<f32>(dst, load<f32>(r2 + o), 8);
           store<f32>(dst, load<f32>(r3 + o), 12);
-          store<f32>(dst, load<f32>(r4 + o), 16);
-          store<f32>(dst, load<f32>(r5 + o), 20);
+          if (MR == 6) {
+            store<f32>(dst, load<f32>(r4 + o), 16);
+            store<f32>(dst, load<f32>(r5 + o), 20);
+          }
           dst += step;
         }
       } else {
@@ -299,15 +305,15 @@ function macroKernel(
       const a = packedA + ((<usize>ir * <usize>kc) << 2);
       const c = C + ((<usize>ir * <usize>ldc + <usize>jr) << 2);
       // A panel with at most 4 live rows takes the 4-row kernel (its padding rows unread).
-      const rows = mr <= 4 ? 4 : MR;
+      const rows = mr <= 4 ? 4 : 6;
       if (mr == rows && nr == NR) {
-        if (rows == MR) microKernel6(kc, a, b, ab, c, ldc);
+        if (rows == 6) microKernel6(kc, a, b, ab, c, ldc);
         else microKernel4(kc, a, b, ab, c, ldc);
       } else {
         // Cut short by C's edge: the same kernel on a copy of C's part (beta == 0 never
         // reads C, so the copy can hold anything there).
         if (beta != 0) copyTile(c, ldc, edge, NR, mr, nr);
-        if (rows == MR) microKernel6(kc, a, b, ab, edge, NR);
+        if (rows == 6) microKernel6(kc, a, b, ab, edge, NR);
         else microKernel4(kc, a, b, ab, edge, NR);
         copyTile(edge, NR, c, ldc, mr, nr);
       }
