@@ -332,9 +332,9 @@ function copyTile(src: usize, lds: i32, dst: usize, ldd: i32, mr: i32, nr: i32):
 /**
  * The inner kernel: C[6 x 8] = alpha * sum_k a[k][0:6]^T b[k][0:8] + beta * C, where a
  * and b are packed micro-panels (kc x MR and kc x NR, contiguous) and ab points at
- * [alpha, beta]. The accumulators are
- * locals so they live in registers for the whole k loop; beta == 0 never reads C. The
- * loop runs on the B pointer alone (no counter): one integer register fewer.
+ * [alpha, beta]. The accumulators are locals so they live in registers for the whole k
+ * loop; beta == 0 never reads C. The loop runs on the B pointer alone (no counter): one
+ * integer register fewer.
  */
 function microKernel6(kc: i32, a: usize, b: usize, ab: usize, C: usize, ldc: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0); // row 0, columns 0-3 and 4-7
@@ -361,31 +361,29 @@ function microKernel6(kc: i32, a: usize, b: usize, ab: usize, C: usize, ldc: i32
     a += MR << 2; b += NR << 2;
   }
   // The epilogue must not need more registers than the loop, or V8 spills accumulators
-  // at their definition, inside the loop: alpha 1 with beta 0 or 1 (every product but
-  // scaled ones) writes C directly; anything else goes through the tile at ab + 16.
+  // at their definition, inside the loop. With alpha 1 and beta 0 or 1 (every product but
+  // scaled ones) the tile goes straight into C; otherwise it is stored at ab + 16 and
+  // scaleTile applies alpha and beta.
   const alpha = load<f32>(ab), beta = load<f32>(ab, 4);
-  const ld = <usize>ldc << 2;
-  if (alpha == 1 && beta == 0) {
-    v128.store(C, c00); v128.store(C, c01, 16); C += ld;
-    v128.store(C, c10); v128.store(C, c11, 16); C += ld;
-    v128.store(C, c20); v128.store(C, c21, 16); C += ld;
-    v128.store(C, c30); v128.store(C, c31, 16); C += ld;
-    v128.store(C, c40); v128.store(C, c41, 16); C += ld;
-    v128.store(C, c50); v128.store(C, c51, 16);
-  } else if (alpha == 1 && beta == 1) {
-    addRow(C, c00, c01); C += ld;
-    addRow(C, c10, c11); C += ld;
-    addRow(C, c20, c21); C += ld;
-    addRow(C, c30, c31); C += ld;
-    addRow(C, c40, c41); C += ld;
-    addRow(C, c50, c51);
+  const direct = alpha == 1 && (beta == 0 || beta == 1);
+  const ld = direct ? <usize>ldc << 2 : <usize>NR << 2;
+  let d = direct ? C : ab + 16;
+  if (direct && beta == 1) {
+    addRow(d, c00, c01); d += ld;
+    addRow(d, c10, c11); d += ld;
+    addRow(d, c20, c21); d += ld;
+    addRow(d, c30, c31); d += ld;
+    addRow(d, c40, c41); d += ld;
+    addRow(d, c50, c51);
   } else {
-    const t = ab + 16;
-    v128.store(t, c00); v128.store(t, c01, 16); v128.store(t, c10, 32); v128.store(t, c11, 48);
-    v128.store(t, c20, 64); v128.store(t, c21, 80); v128.store(t, c30, 96); v128.store(t, c31, 112);
-    v128.store(t, c40, 128); v128.store(t, c41, 144); v128.store(t, c50, 160); v128.store(t, c51, 176);
-    scaleTile(t, MR, ab, C, ldc);
+    v128.store(d, c00); v128.store(d, c01, 16); d += ld;
+    v128.store(d, c10); v128.store(d, c11, 16); d += ld;
+    v128.store(d, c20); v128.store(d, c21, 16); d += ld;
+    v128.store(d, c30); v128.store(d, c31, 16); d += ld;
+    v128.store(d, c40); v128.store(d, c41, 16); d += ld;
+    v128.store(d, c50); v128.store(d, c51, 16);
   }
+  if (!direct) scaleTile(ab + 16, 6, ab, C, ldc);
 }
 
 /**
@@ -411,24 +409,23 @@ function microKernel4(kc: i32, a: usize, b: usize, ab: usize, C: usize, ldc: i32
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     a += MR << 2; b += NR << 2;
   }
+  // The same epilogue as microKernel6's, on 4 rows.
   const alpha = load<f32>(ab), beta = load<f32>(ab, 4);
-  const ld = <usize>ldc << 2;
-  if (alpha == 1 && beta == 0) {
-    v128.store(C, c00); v128.store(C, c01, 16); C += ld;
-    v128.store(C, c10); v128.store(C, c11, 16); C += ld;
-    v128.store(C, c20); v128.store(C, c21, 16); C += ld;
-    v128.store(C, c30); v128.store(C, c31, 16);
-  } else if (alpha == 1 && beta == 1) {
-    addRow(C, c00, c01); C += ld;
-    addRow(C, c10, c11); C += ld;
-    addRow(C, c20, c21); C += ld;
-    addRow(C, c30, c31);
+  const direct = alpha == 1 && (beta == 0 || beta == 1);
+  const ld = direct ? <usize>ldc << 2 : <usize>NR << 2;
+  let d = direct ? C : ab + 16;
+  if (direct && beta == 1) {
+    addRow(d, c00, c01); d += ld;
+    addRow(d, c10, c11); d += ld;
+    addRow(d, c20, c21); d += ld;
+    addRow(d, c30, c31);
   } else {
-    const t = ab + 16;
-    v128.store(t, c00); v128.store(t, c01, 16); v128.store(t, c10, 32); v128.store(t, c11, 48);
-    v128.store(t, c20, 64); v128.store(t, c21, 80); v128.store(t, c30, 96); v128.store(t, c31, 112);
-    scaleTile(t, 4, ab, C, ldc);
+    v128.store(d, c00); v128.store(d, c01, 16); d += ld;
+    v128.store(d, c10); v128.store(d, c11, 16); d += ld;
+    v128.store(d, c20); v128.store(d, c21, 16); d += ld;
+    v128.store(d, c30); v128.store(d, c31, 16);
   }
+  if (!direct) scaleTile(ab + 16, 4, ab, C, ldc);
 }
 
 /** C[0:8] += [lo, hi]: alpha * x + beta * C with alpha = beta = 1, bit for bit. */
