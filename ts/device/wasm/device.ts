@@ -180,9 +180,10 @@ export class WasmDevice implements Device {
     const parts = partsFor(this.threads(), 2 * M * N * K, MIN_WORK.flops);
     // Strips of C along its longer side: each thread reads (gemm.ts: packs) the whole of the
     // other operand, which costs least relative to the strip's arithmetic when the strips
-    // are long. Both kernel files are bit-identical for any cut; rows go in multiples of
-    // gemm.ts's micro-tile height 6 and columns of its width 8, so no strip computes a
-    // tile it then throws half away.
+    // are long. Both kernel files are bit-identical for any cut; rows go in multiples of 6,
+    // the relaxed build's micro-tile height (the plain build's is 4, so a strip there may
+    // end in a 2-row panel), and columns of the width 8, so that strips do not compute
+    // tiles they then throw half away.
     const strips = parts === 1 ? [[0, M, 0, N]]
       : M >= N ? splitRange(M, parts, 6).map(([m0, m1]) => [m0, m1, 0, N])
       : splitRange(N, parts, 8).map(([n0, n1]) => [0, M, n0, n1]);
