@@ -1,5 +1,5 @@
 // `npm run bench -- threads [--quick] [--only handoff,crossovers,gemm,training] [--batches N]
-// [--windows N] [--no-torch]`: the cpu device's thread pool. Prints Markdown tables:
+// [--windows N] [--rounds R] [--no-torch]`: the cpu device's thread pool. Prints Markdown tables:
 //   1. the hand-off: one task to one worker and back, with the worker spinning (ops back
 //      to back) and asleep (after an idle millisecond), beside a plain kernel call;
 //   2. crossovers: kernels of growing size on 1 thread and split over 2 (thresholds
@@ -7,7 +7,8 @@
 //   3. gemm 512³ and 1024³, NN/NT/TN, 1 and 2 threads;
 //   4. training: the MNIST MLP epoch, LeNet (N batches scaled to the 600 of an epoch) and
 //      a CharLM window, on 1 and 2 threads, and PyTorch on 1 and 2 threads on the same work
-//      where `python3 -c 'import torch'` works.
+//      where `python3 -c 'import torch'` works; R rounds (default 3) of knet then PyTorch,
+//      each cell the median over the rounds.
 // Samples of 1 and 2 threads alternate, so a load that comes and goes (this machine is
 // shared) falls on both; the load average before and after is printed with the tables.
 // Times are wall-clock (CPU time would add the threads up).
@@ -140,12 +141,30 @@ export async function run(args: string[]): Promise<void> {
   const lenetBatches = Number(argValue(args, '--batches') ?? (quick ? 30 : 100));
   const windows = Number(argValue(args, '--windows') ?? (quick ? 2 : 4));
   const mlpEpochs = quick ? 1 : 3;
+  const rounds = Number(argValue(args, '--rounds') ?? (quick ? 1 : 3));
   const data = await K.mnist();
   const text = await K.text('tinyshakespeare');
-  const knet = await trainKnet(K, data, text, { lenetBatches, windows, mlpEpochs });
-  const torch = args.includes('--no-torch') ? 'skipped (--no-torch)' : runTorch(data, text, { lenetBatches, windows, mlpEpochs });
+  // Rounds of knet then PyTorch, so that a slow phase of a shared host falls on both; each
+  // cell is the median over rounds (within a round, 1 and 2 threads alternate).
+  const knetRound = await setupKnet(K, data, text, { lenetBatches, windows, mlpEpochs });
+  const noTorch = args.includes('--no-torch');
+  const knets: Awaited<ReturnType<typeof knetRound>>[] = [];
+  const torches: Exclude<ReturnType<typeof runTorch>, string>[] = [];
+  let torchSkip = noTorch ? 'skipped (--no-torch)' : '';
+  for (let r = 0; r < rounds; r++) {
+    console.log(`training round ${r + 1} of ${rounds}: knet${noTorch || torchSkip ? '' : ', then PyTorch'}`);
+    knets.push(await knetRound());
+    if (noTorch || torchSkip) continue;
+    const t = runTorch(data, text, { lenetBatches, windows, mlpEpochs });
+    if (typeof t === 'string') torchSkip = t; else torches.push(t);
+  }
+  const keys = ['mlp', 'lenet', 'charlm'] as const;
+  const mid = <T extends Record<(typeof keys)[number], [number, number]>>(rs: T[]) =>
+    Object.fromEntries(keys.map((k) => [k, [median(rs.map((x) => x[k][0])), median(rs.map((x) => x[k][1]))]])) as Record<(typeof keys)[number], [number, number]>;
+  const knet = { ...mid(knets), same: knets.every((x) => x.same) && keys.every((k) => knets.every((x) => Object.is(x.last[k], knets[0].last[k]))) };
+  const torch = torches.length ? { ...mid(torches), info: torches[0].info } : torchSkip || 'skipped';
   const loadAfter = load();
-  console.log('\n### training (wall-clock seconds; 1 / 2 threads)\n');
+  console.log(`\n### training (wall-clock seconds; 1 / 2 threads; median of ${rounds} round${rounds > 1 ? 's' : ''})\n`);
   const th = typeof torch === 'string' ? '' : ' PyTorch 1 thread | PyTorch 2 threads | PyTorch speedup |';
   console.log(`| work | knet 1 thread | knet 2 threads | knet speedup |${th}\n|---|---:|---:|---:|${typeof torch === 'string' ? '' : '---:|---:|---:|'}`);
   for (const [key, label] of [['mlp', 'MLP epoch (784-64-10, 600 batches of 100, SGD)'],
@@ -155,6 +174,12 @@ export async function run(args: string[]): Promise<void> {
     let cells = `| ${label} | ${f2(a)} | ${f2(b)} | ${f2(a / b)} |`;
     if (typeof torch !== 'string') { const [c, d] = torch[key]; cells += ` ${f2(c)} | ${f2(d)} | ${f2(c / d)} |`; }
     console.log(cells);
+  }
+  if (rounds > 1) {
+    const each = (rs: Record<(typeof keys)[number], [number, number]>[], k: (typeof keys)[number]) =>
+      rs.map((x) => `${f2(x[k][0])}/${f2(x[k][1])}`).join(', ');
+    console.log('\nEach round (1 thread / 2 threads, s):');
+    for (const k of keys) console.log(`- ${k}: knet ${each(knets, k)}${torches.length ? `; PyTorch ${each(torches, k)}` : ''}`);
   }
   if (typeof torch === 'string') console.log(`\nPyTorch: ${torch}`);
   else console.log(`\nPyTorch: ${torch.info}`);
@@ -170,8 +195,11 @@ type KModule = typeof import('../ts/index.js');
 type Mnist = Awaited<ReturnType<KModule['mnist']>>;
 interface Work { lenetBatches: number; windows: number; mlpEpochs: number }
 
-/** knet's three workloads on 1 and 2 threads, alternating: [1 thread, 2 threads] seconds each. */
-async function trainKnet(K: KModule, data: Mnist, text: string, o: Work) {
+/**
+ * Sets up knet's three workloads; the function it returns runs one round of them on 1 and
+ * 2 threads, alternating: [1 thread, 2 threads] seconds each, and the last losses.
+ */
+async function setupKnet(K: KModule, data: Mnist, text: string, o: Work) {
   const { disposeState, encode, initModel, loss: charLoss, vocabulary, windows } = await import('../examples/charlm.js');
   type State = import('../examples/charlm.js').State;
   const losses: Record<string, number[][]> = { mlp: [[], []], lenet: [[], []], charlm: [[], []] };
@@ -248,20 +276,26 @@ async function trainKnet(K: KModule, data: Mnist, text: string, o: Work) {
     return median(times);
   };
 
-  const result: Record<'mlp' | 'lenet' | 'charlm', [number, number]> = { mlp: [0, 0], lenet: [0, 0], charlm: [0, 0] };
-  for (const [key, f, reps] of [['mlp', mlpEpoch, o.mlpEpochs], ['lenet', lenetRun, 1], ['charlm', charRun, 1]] as const) {
-    await K.setThreads(1); f(1); // warm-up (JIT, pools)
-    const t1: number[] = [], t2: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      await K.setThreads(1); t1.push(f(1));
-      await K.setThreads(2); t2.push(f(2));
+  let warm = false;
+  return async () => {
+    for (const k of Object.keys(losses)) losses[k] = [[], []];
+    const result: Record<'mlp' | 'lenet' | 'charlm', [number, number]> = { mlp: [0, 0], lenet: [0, 0], charlm: [0, 0] };
+    for (const [key, f, reps] of [['mlp', mlpEpoch, o.mlpEpochs], ['lenet', lenetRun, 1], ['charlm', charRun, 1]] as const) {
+      if (!warm) { await K.setThreads(1); f(1); } // warm-up (JIT, pools)
+      const t1: number[] = [], t2: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        await K.setThreads(1); t1.push(f(1));
+        await K.setThreads(2); t2.push(f(2));
+      }
+      result[key] = [median(t1), median(t2)];
     }
-    result[key] = [median(t1), median(t2)];
-  }
-  await K.setThreads(2);
-  const same = Object.values(losses).every(([a, b]) => [...a, ...b].every((v) => Object.is(v, a[0])));
-  if (!same) console.log('losses (1 thread, 2 threads):', JSON.stringify(losses));
-  return { ...result, same };
+    warm = true;
+    await K.setThreads(2);
+    const same = Object.values(losses).every(([a, b]) => [...a, ...b].every((v) => Object.is(v, a[0])));
+    if (!same) console.log('losses (1 thread, 2 threads):', JSON.stringify(losses));
+    const last = { mlp: losses.mlp[0][0], lenet: losses.lenet[0][0], charlm: losses.charlm[0][0] };
+    return { ...result, same, last };
+  };
 }
 
 // PyTorch: the same three workloads, alternating 1 and 2 threads in one process.

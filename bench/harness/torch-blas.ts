@@ -29,7 +29,7 @@ export function torchEnv(): Record<string, string> {
  */
 export const PY_BLAS = String.raw`
 import ctypes as _ct
-_blas = next((l.split()[-1] for l in open('/proc/self/maps') if 'libblas' in l or 'openblas' in l), None)
+_blas = next((l.split()[-1] for l in open('/proc/self/maps') if l.split()[-1].split('/')[-1].startswith(('libblas', 'libopenblas'))), None)
 try: _blas_threads = _ct.CDLL(_blas).openblas_set_num_threads
 except Exception: _blas_threads = None
 def set_threads(n):
