@@ -221,6 +221,10 @@ function packA(transA: i32, A: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i
  */
 function packB(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
   const ld = <usize>ldb << 2; // row stride in bytes
+  if (!transB && nc <= PB_ROWS * NR) {
+    packBRows(B, ld, k0, kc, j0, nc, dst);
+    return;
+  }
   for (let jj = 0; jj < nc; jj += NR) {
     const nr = min(NR, nc - jj);
     const j = <usize>(j0 + jj);
@@ -268,6 +272,32 @@ function packB(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i
         }
       }
     }
+  }
+}
+
+/**
+ * Non-transposed B at most PB_ROWS panels wide (a minibatch's 100 columns) is packed row
+ * by row, all its panels at once: a B fresh from memory then streams in, each row's
+ * bytes read in order, where panel by panel every 32 bytes read is another row's line
+ * (a cold [784, 100] batch: the MLP's forward W1 * x took 244 µs against 205 µs warm,
+ * 228 µs packed by rows; docs/kernels.md). Wider B stays panel by panel: one row pass
+ * writing that many panels at once measured slower there (64 x 4096 x 256: -6%).
+ */
+const PB_ROWS = 16;
+function packBRows(B: usize, ld: usize, k0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+  const panel = <usize>kc * (NR << 2); // bytes of one packed panel
+  const full = nc / NR, nr = nc - full * NR;
+  let src = B + <usize>k0 * ld + (<usize>j0 << 2);
+  for (let k = 0; k < kc; k++) {
+    let s = src, t = dst;
+    for (let p = 0; p < full; p++) {
+      v128.store(t, v128.load(s));
+      v128.store(t, v128.load(s, 16), 16);
+      s += NR << 2; t += panel;
+    }
+    // the partial panel at the right edge, zero padded
+    if (nr) for (let c = 0; c < NR; c++) store<f32>(t + (<usize>c << 2), c < nr ? load<f32>(s + (<usize>c << 2)) : 0);
+    src += ld; dst += NR << 2;
   }
 }
 
