@@ -125,6 +125,62 @@ export function gemmBlock(
   }
 }
 
+// Depth slices: the threaded device's split of a thin product over K (the MLP's forward,
+// [64, 784] x [784, 100]: cut by rows or columns, one operand would be packed by every
+// thread; cut over K, each thread packs only its own part of both). gemm sums op(A)op(B)
+// one KC-deep slice after another: slice s's products are accumulated from zero in the
+// micro-kernel's registers, then added to C (C = P0 + beta C, then C = C + P1, ...). With
+// alpha 1 and beta 0 or 1 that is exactly (((P0 + beta C) + P1) + P2)..., which threads
+// can compute as separate slices (gemmSlices) and add in order (gemmSumSlices): the same
+// bits as one call.
+
+/** How many KC-deep slices gemm cuts a depth of K into. */
+export function gemmSliceCount(K: i32): i32 {
+  if (K <= 0) return 0;
+  const kc = blockSize(K, KC, 1);
+  return (K + kc - 1) / kc;
+}
+
+/**
+ * Slices [s0, s1) of C = op(A) op(B) + beta C (alpha 1, beta 0 or 1): slice 0 into C with
+ * beta, slice s > 0 alone into out + (s - 1) * M * N floats ([M, N] each, row stride N).
+ * scratch: gemmBlockScratchBytes(M, N, K) bytes.
+ */
+export function gemmSlices(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ldb: i32,
+  beta: f32, C: usize, ldc: i32, out: usize, s0: i32, s1: i32, scratch: usize,
+): void {
+  const kcMax = blockSize(K, KC, 1);
+  for (let s = s0; s < s1; s++) {
+    const p0 = s * kcMax, kc = min(kcMax, K - p0);
+    const a = A + (transA ? (<usize>p0 * <usize>lda) << 2 : <usize>p0 << 2);
+    const b = B + (transB ? <usize>p0 << 2 : (<usize>p0 * <usize>ldb) << 2);
+    if (s == 0) gemmBlock(transA, transB, 0, M, 0, N, kc, 1, a, lda, b, ldb, beta, C, ldc, scratch);
+    else gemmBlock(transA, transB, 0, M, 0, N, kc, 1, a, lda, b, ldb, 0, out + ((<usize>(s - 1) * <usize>M * <usize>N) << 2), N, scratch);
+  }
+}
+
+/** C[i, j] += out_s[i, j] for s = 0 .. count - 1 in order (the slices gemmSlices wrote after the first). */
+export function gemmSumSlices(C: usize, ldc: i32, M: i32, N: i32, out: usize, count: i32): void {
+  const slice = (<usize>M * <usize>N) << 2;
+  for (let i = 0; i < M; i++) {
+    const row = C + ((<usize>i * <usize>ldc) << 2);
+    let src = out + ((<usize>i * <usize>N) << 2);
+    for (let s = 0; s < count; s++) {
+      let j = 0;
+      for (; j + 4 <= N; j += 4) {
+        const p = row + (<usize>j << 2);
+        v128.store(p, f32x4.add(v128.load(src + (<usize>j << 2)), v128.load(p)));
+      }
+      for (; j < N; j++) {
+        const p = row + (<usize>j << 2);
+        store<f32>(p, load<f32>(src + (<usize>j << 2)) + load<f32>(p));
+      }
+      src += slice;
+    }
+  }
+}
+
 /** C[m x n] *= beta; beta == 0 writes zeros without reading C (it may hold NaN). */
 function scaleC(C: usize, ldc: i32, m: i32, n: i32, beta: f32): void {
   if (beta == 1) return;

@@ -181,6 +181,37 @@ for (const relaxed of [false, true]) {
       }
     });
 
+    // The threaded device also cuts a thin product over its depth slices (gemmSlices on
+    // any ranges of slices, then gemmSumSlices in order): one call's bits with alpha 1 and
+    // beta 0 or 1, for every form, edge tiles included and the last slice shorter.
+    it("gemmSlices on any ranges of slices, summed in order, give one call's bits", () => {
+      const rand = rng(950);
+      for (const [transA, transB] of FORMS) for (const beta of [0, 1]) for (const [M, N, K] of [[64, 100, 784], [13, 29, 700], [7, 3, 1030]]) {
+        const slices = r.k.gemmSliceCount(K) as number;
+        expect(slices).toBe(Math.ceil(K / 256));
+        const a = Float32Array.from({ length: M * K }, () => rand() * 2 - 1);
+        const b = Float32Array.from({ length: K * N }, () => rand() * 2 - 1);
+        const c = Float32Array.from({ length: M * N }, () => rand() * 2 - 1);
+        const lda = transA ? M : K, ldb = transB ? K : N;
+        r.reset();
+        const pa = r.f32(a), pb = r.f32(b);
+        const whole = r.f32(c), ps = r.alloc(r.k.gemmScratchBytes(M, N, K) as number / 4);
+        r.k.gemm(transA, transB, M, N, K, 1, pa, lda, pb, ldb, beta, whole, N, ps);
+        const want = r.readF32(whole, M * N);
+        for (const cuts of [[0, slices], [0, 1, slices], [0, slices - 1, slices], Array.from({ length: slices + 1 }, (_, i) => i)]) {
+          const pc = r.f32(c), out = r.alloc((slices - 1) * M * N);
+          for (let i = 0; i + 1 < cuts.length; i++) {
+            const s = r.alloc(r.k.gemmBlockScratchBytes(M, N, K) as number / 4);
+            r.k.gemmSlices(transA, transB, M, N, K, pa, lda, pb, ldb, beta, pc, N, out, cuts[i], cuts[i + 1], s);
+          }
+          r.k.gemmSumSlices(pc, N, M, N, out, slices - 1);
+          const got = r.readF32(pc, M * N);
+          const bad = got.findIndex((v, i) => !Object.is(v, want[i]));
+          expect(bad, `${formName([transA, transB])} beta ${beta} ${M}x${N}x${K} cuts ${cuts}: element ${bad}`).toBe(-1);
+        }
+      }
+    });
+
     it('deep K = 512 in NN, NT, TN', () => {
       for (const [transA, transB] of [[0, 0], [0, 1], [1, 0]] as const) {
         runCase(r, { M: 200, N: 184, K: 512, transA, transB, alpha: 1, beta: 0.25 }, 800);

@@ -62,17 +62,19 @@ describe('thread pool', () => {
     expect(splitRange(0, 3, 4)).toEqual([]);
   });
 
-  it('gemm: NN, NT, TN, TT, with beta, on odd shapes split by rows and by columns', async () => {
-    // [5, 301, 19], [1, 77, 3] and [10, 100, 78] take the unpacked kernels (gemmsmall.ts) in NN, and the last in NT
-    const shapes = [[37, 29, 53], [263, 45, 517], [5, 301, 19], [130, 130, 260], [1, 77, 3], [9, 9, 0], [10, 100, 78]];
+  it('gemm: NN, NT, TN, TT, with beta, on odd shapes split by rows, by columns and over depth slices', async () => {
+    // [5, 301, 19], [1, 77, 3] and [10, 100, 78] take the unpacked kernels (gemmsmall.ts) in NN, and the last in NT;
+    // [64, 100, 784] (4 slices) and [20, 30, 1024] (4), with alpha 1 and beta 0 or 1, are cut over depth slices on 2 threads
+    const shapes = [[37, 29, 53], [263, 45, 517], [5, 301, 19], [130, 130, 260], [1, 77, 3], [9, 9, 0], [10, 100, 78], [64, 100, 784], [20, 30, 1024]];
     for (const [M, N, K_] of shapes) {
       for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
         const a = ta ? randT(K_, M) : randT(M, K_), b = tb ? randT(N, K_) : randT(K_, N), c0 = randT(M, N);
         await sameForAnyThreads(() => {
-          const c = K.copy(c0), d = out(M, N);
+          const c = K.copy(c0), d = out(M, N), e = K.copy(c0);
           dev.matmul(ta, tb, a, b, c, M, N, K_, 0.75, 1.5);
           dev.matmul(ta, tb, a, b, d, M, N, K_, 1, 0);
-          return [c, d];
+          dev.matmul(ta, tb, a, b, e, M, N, K_, 1, 1);
+          return [c, d, e];
         });
       }
     }

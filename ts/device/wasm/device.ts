@@ -197,6 +197,20 @@ export class WasmDevice implements Device {
       this.k.gemm(+transA, +transB, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, N, s);
       return;
     }
+    // A thin, deep product (the MLP's forward [64, 784] x [784, 100]) is cut over its depth
+    // slices instead (gemm.ts, "Depth slices"), where strips would pack one operand on
+    // every thread (op(B), K x N, for rows; op(A), M x K, for columns) and the slices'
+    // extra [M, N] results cost less; only with alpha 1 and beta 0 or 1 (the same bits as
+    // one call then) and whole slices per thread.
+    const slices = this.k.gemmSliceCount(K) as number;
+    if (alpha === 1 && (beta === 0 || beta === 1) && slices % parts === 0 && slices * M * N < (M >= N ? K * N : M * K)) {
+      const out = this.sliceBuffer((slices - 1) * M * N * 4);
+      const need = this.k.gemmBlockScratchBytes(M, N, K) as number;
+      this.run(splitRange(slices, parts, 1).map(([s0, s1], t) =>
+        ({ fn: 'gemmSlices', args: [+transA, +transB, M, N, K, pa, lda, pb, ldb, beta, pc, N, out, s0, s1, this.scratchOf(t, need)] })));
+      this.k.gemmSumSlices(pc, N, M, N, out, slices - 1);
+      return;
+    }
     this.run(strips.map(([m0, m1, n0, n1], t) => {
       const s = this.scratchOf(t, this.k.gemmBlockScratchBytes(m1 - m0, n1 - n0, K) as number);
       return { fn: 'gemmBlock', args: [+transA, +transB, m0, m1, n0, n1, K, alpha, pa, lda, pb, ldb, beta, pc, N, s] };
@@ -290,6 +304,18 @@ export class WasmDevice implements Device {
    * Thread t's scratch block (gemm's packing and conv's), grown to at least `need` bytes.
    * Blocks only grow, and are reused by every later call.
    */
+  /** The depth slices' [M, N] results (gemm.ts, "Depth slices"): a block that only grows. */
+  private sliceBuffer(need: number): number {
+    const s = this.slices;
+    if (need > s.bytes) {
+      if (s.bytes) this.free.put(s.bytes, s.ptr);
+      s.bytes = sizeClass(need);
+      s.ptr = this.free.take(s.bytes) ?? this.bump(s.bytes);
+    }
+    return s.ptr;
+  }
+  private slices = { ptr: 0, bytes: 0 };
+
   private scratchOf(t: number, need: number): number {
     const s = this.scratches[t] ??= { ptr: 0, bytes: 0 };
     if (need > s.bytes) {

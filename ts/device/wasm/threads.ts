@@ -44,7 +44,7 @@ import { FAULT_KERNEL, SLOT, nodeWorkerSource, webWorkerSource } from './worker-
 
 /** Kernel exports that workers can run, by task id. Only these are threaded. */
 export const KERNELS = [
-  'gemmBlock', 'gemmRowsBlock', 'gemmDotBlock', 'conv4ForwardImages', 'conv4BackwardDataImages', 'conv4BackwardFilterTaps',
+  'gemmBlock', 'gemmRowsBlock', 'gemmDotBlock', 'gemmSlices', 'conv4ForwardImages', 'conv4BackwardDataImages', 'conv4BackwardFilterTaps',
   'poolForwardPlanes', 'poolBackwardPlanes', 'unary', 'binaryScalar', 'binaryOuter', 'fill',
   'i32ToF32', 'reduceRange', 'softmaxRange', 'optimStepScaled', 'lstmForward', 'lstmBackwardCols',
   'dropout', FAULT_KERNEL,
@@ -54,7 +54,7 @@ const KERNEL_ID = new Map<string, number>(KERNELS.map((k, i) => [k, i]));
 
 /** The op each kernel is a part of, for error messages. */
 const OP_OF: Record<KernelName, string> = {
-  gemmBlock: 'matmul', gemmRowsBlock: 'matmul', gemmDotBlock: 'matmul', conv4ForwardImages: 'conv4', conv4BackwardDataImages: 'the conv4 data gradient',
+  gemmBlock: 'matmul', gemmRowsBlock: 'matmul', gemmDotBlock: 'matmul', gemmSlices: 'matmul', conv4ForwardImages: 'conv4', conv4BackwardDataImages: 'the conv4 data gradient',
   conv4BackwardFilterTaps: 'the conv4 filter gradient', poolForwardPlanes: 'pool', poolBackwardPlanes: 'the pool gradient',
   unary: 'an elementwise op', binaryScalar: 'an elementwise op with a scalar', binaryOuter: 'a broadcasting op',
   fill: 'fill', i32ToF32: 'an int-to-float copy', reduceRange: 'a reduction', softmaxRange: 'softmax',
