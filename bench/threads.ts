@@ -21,6 +21,8 @@ import { PY_BLAS, torchEnv } from './harness/torch-blas.js';
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const f1 = (x: number) => x.toFixed(1), f2 = (x: number) => x.toFixed(2);
+/** Seconds: three decimals below one second (the MLP epoch and CharLM window are close calls), two above. */
+const secs = (x: number) => x.toFixed(x < 1 ? 3 : 2);
 const argValue = (args: string[], name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
@@ -171,13 +173,13 @@ export async function run(args: string[]): Promise<void> {
     ['lenet', `LeNet epoch (${lenetBatches} batches of 100 scaled to 600, SGD)`],
     ['charlm', 'CharLM window (128x100, embedding/LSTM 256, Adam + gclip)']] as const) {
     const [a, b] = knet[key];
-    let cells = `| ${label} | ${f2(a)} | ${f2(b)} | ${f2(a / b)} |`;
-    if (typeof torch !== 'string') { const [c, d] = torch[key]; cells += ` ${f2(c)} | ${f2(d)} | ${f2(c / d)} |`; }
+    let cells = `| ${label} | ${secs(a)} | ${secs(b)} | ${f2(a / b)} |`;
+    if (typeof torch !== 'string') { const [c, d] = torch[key]; cells += ` ${secs(c)} | ${secs(d)} | ${f2(c / d)} |`; }
     console.log(cells);
   }
   if (rounds > 1) {
     const each = (rs: Record<(typeof keys)[number], [number, number]>[], k: (typeof keys)[number]) =>
-      rs.map((x) => `${f2(x[k][0])}/${f2(x[k][1])}`).join(', ');
+      rs.map((x) => `${secs(x[k][0])}/${secs(x[k][1])}`).join(', ');
     console.log('\nEach round (1 thread / 2 threads, s):');
     for (const k of keys) console.log(`- ${k}: knet ${each(knets, k)}${torches.length ? `; PyTorch ${each(torches, k)}` : ''}`);
   }
