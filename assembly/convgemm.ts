@@ -12,8 +12,27 @@
 
 import { madd } from './util';
 
-export const MR = 4;
+// The micro-tile: 6 x 8 or 4 x 8 in the relaxed build, chosen per operand by panelRows
+// (O = 50 filters: 6 x 8, 12 accumulators as in gemm.ts, and a 4 x 8 kernel for the last
+// panel of 2 rows; O = 20: five panels of 4 waste less); 4 x 8 in the plain SIMD build,
+// whose multiply-add's temporary would be a 16th register (gemm.ts, docs/kernels.md).
+export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 export const NR = 8;
+
+/** max(roundUp(M, 4), roundUp(M, MR)): room for M rows in panels of either height. */
+export function panelSpan(M: i32): i32 { return max(roundUp(M, 4), roundUp(M, MR)); }
+
+/**
+ * The panel height for an M-row operand: 6 where the 6-row kernel's speed (~97% of the
+ * FMA loop against ~90%) outweighs the rows it computes past M, else 4.
+ */
+export function panelRows(M: i32): i32 {
+  if (MR == 4) return 4;
+  const r = M % 6;
+  const t6 = <f64>(M - r) / 0.97 + (r == 0 ? 0 : r <= 4 ? 4.0 / 0.9 : 6.0 / 0.97);
+  const t4 = <f64>roundUp(M, 4) / 0.9;
+  return t6 < t4 ? 6 : 4;
+}
 /** Depth of one packed block (as gemm.ts's KC). */
 export const KC = 256;
 /** Output pixels per packed image block: 32 panels of 8, 256 KiB at most with KC. */
@@ -80,18 +99,20 @@ export const TAP = 16;
 }
 
 /**
- * Packs op(A) [M x K] as ceil(M/MR) panels of K x MR floats, zero rows past M:
- * dst[p][k][r] = op(A)[p*MR + r, k]. op(A) = A stored M x K (trans 0) or K x M (trans 1).
+ * Packs op(A) [M x K] as ceil(M/pr) panels of K x pr floats (pr 4 or 6), zero rows past M:
+ * dst[p][k][r] = op(A)[p*pr + r, k]. op(A) = A stored M x K (trans 0) or K x M (trans 1).
  */
-export function packA(A: usize, M: i32, K: i32, trans: bool, dst: usize): void {
-  for (let p = 0; p < M; p += MR) {
-    const mr = min(MR, M - p);
-    for (let k = 0; k < K; k++, dst += MR << 2) {
-      if (trans && mr == MR) {
-        v128.store(dst, v128.load(A + ((<usize>k * <usize>M + <usize>p) << 2)));
+export function packA(A: usize, M: i32, K: i32, trans: bool, dst: usize, pr: i32): void {
+  for (let p = 0; p < M; p += pr) {
+    const mr = min(pr, M - p);
+    for (let k = 0; k < K; k++, dst += <usize>pr << 2) {
+      if (trans && mr == pr) {
+        const src = A + ((<usize>k * <usize>M + <usize>p) << 2);
+        v128.store(dst, v128.load(src));
+        if (pr == 6) store<u64>(dst, load<u64>(src, 16), 16);
         continue;
       }
-      for (let r = 0; r < MR; r++) {
+      for (let r = 0; r < pr; r++) {
         const v: f32 = r >= mr ? 0 : trans
           ? load<f32>(A + ((<usize>k * <usize>M + <usize>(p + r)) << 2))
           : load<f32>(A + ((<usize>(p + r) * <usize>K + <usize>k) << 2));
@@ -102,10 +123,58 @@ export function packA(A: usize, M: i32, K: i32, trans: bool, dst: usize): void {
 }
 
 /**
- * The micro-kernel: C[4 x 8] (+)= a-panel (kc x 4) · b-panel (kc x 8); with `add` the
- * tile is added to C, otherwise C's old contents are not read.
+ * The micro-kernel: C[rows x 8] (+)= a-panel (kc x pr, its first `rows` rows) · b-panel
+ * (kc x 8): the 6-row kernel for more than 4 rows (pr 6), else the 4-row one; with `add`
+ * the tile is added to C, otherwise C's old contents are not read.
  */
-export function microKernel(kc: i32, a: usize, b: usize, C: usize, ldc: i32, add: bool): void {
+export function microKernel(kc: i32, a: usize, b: usize, C: usize, ldc: i32, add: bool, rows: i32, pr: i32): void {
+  if (MR == 6 && rows > 4) microKernel6(kc, a, b, C, ldc, add);
+  else microKernel4(kc, a, b, C, ldc, add, pr);
+}
+
+function microKernel6(kc: i32, a: usize, b: usize, C: usize, ldc: i32, add: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    const a0 = v128.load32_splat(a);
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    const a1 = v128.load32_splat(a, 4);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    const a2 = v128.load32_splat(a, 8);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    const a3 = v128.load32_splat(a, 12);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
+    const a4 = v128.load32_splat(a, 16);
+    c40 = madd(a4, b0, c40); c41 = madd(a4, b1, c41);
+    const a5 = v128.load32_splat(a, 20);
+    c50 = madd(a5, b0, c50); c51 = madd(a5, b1, c51);
+    a += MR << 2; b += NR << 2;
+  }
+  const ld = <usize>ldc << 2;
+  if (add) {
+    addRow(C, c00, c01); C += ld;
+    addRow(C, c10, c11); C += ld;
+    addRow(C, c20, c21); C += ld;
+    addRow(C, c30, c31); C += ld;
+    addRow(C, c40, c41); C += ld;
+    addRow(C, c50, c51);
+  } else {
+    v128.store(C, c00); v128.store(C, c01, 16); C += ld;
+    v128.store(C, c10); v128.store(C, c11, 16); C += ld;
+    v128.store(C, c20); v128.store(C, c21, 16); C += ld;
+    v128.store(C, c30); v128.store(C, c31, 16); C += ld;
+    v128.store(C, c40); v128.store(C, c41, 16); C += ld;
+    v128.store(C, c50); v128.store(C, c51, 16);
+  }
+}
+
+function microKernel4(kc: i32, a: usize, b: usize, C: usize, ldc: i32, add: bool, pr: i32): void {
+  const step = <usize>pr << 2;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -120,7 +189,7 @@ export function microKernel(kc: i32, a: usize, b: usize, C: usize, ldc: i32, add
     c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
     const a3 = v128.load32_splat(a, 12);
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-    a += MR << 2; b += NR << 2;
+    a += step; b += NR << 2;
   }
   const ld = <usize>ldc << 2;
   if (add) {
@@ -143,10 +212,13 @@ export function microKernel(kc: i32, a: usize, b: usize, C: usize, ldc: i32, add
 }
 
 /**
- * The micro-kernel for col2im: each tile row r (+)= into its own 8 floats at d_r (the
- * rows may overlap: they are added one after the other).
+ * The micro-kernel for col2im, a whole 4-row panel (pr 4): tile row r (+)= into its own 8
+ * floats at base + 4 * (the sum offset of tap t + r in the tap table) (the rows may
+ * overlap: they are added one after the other). Always 4 rows: with 6, the overlapping
+ * read-add-writes of adjacent taps made the data gradient twice as slow.
  */
-export function microKernelRows(kc: i32, a: usize, b: usize, d0: usize, d1: usize, d2: usize, d3: usize): void {
+export function microKernelRows(kc: i32, a: usize, b: usize, base: usize, t: usize): void {
+  const d0 = dest(base, t, 0), d1 = dest(base, t, 1), d2 = dest(base, t, 2), d3 = dest(base, t, 3);
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -161,13 +233,16 @@ export function microKernelRows(kc: i32, a: usize, b: usize, d0: usize, d1: usiz
     c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
     const a3 = v128.load32_splat(a, 12);
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-    a += MR << 2; b += NR << 2;
+    a += 16; b += NR << 2;
   }
   addRow(d0, c00, c01);
   addRow(d1, c10, c11);
   addRow(d2, c20, c21);
   addRow(d3, c30, c31);
 }
+
+// @ts-ignore: decorator
+@inline function dest(base: usize, t: usize, r: i32): usize { return base + (<usize>load<i32>(t + <usize>r * TAP, 12) << 2); }
 
 /** C[mr x nr] (+)= tile[mr x nr] (row stride NR), for tiles cut short by C's edges. */
 export function edgeStore(tile: usize, mr: i32, nr: i32, C: usize, ldc: i32, add: bool): void {
@@ -290,24 +365,32 @@ export function scatterTile(tile: usize, mr: i32, nr: i32, t0: i32, p: i32, dx: 
 /**
  * The A side of the filter gradient, one segment of a depth block: columns [q0, q0+len)
  * of the row-major rows x cols matrix src (row stride ld) go to depth [koff, koff+len)
- * of the MR-row panels: dst[p][koff + k][r] = src[p*MR + r, q0 + k], zero past `rows`.
+ * of the pr-row panels: dst[p][koff + k][r] = src[p*pr + r, q0 + k], zero past `rows`.
  */
-export function packRowsT(src: usize, rows: i32, ld: i32, q0: i32, len: i32, koff: i32, kc: i32, dst: usize): void {
-  for (let p0 = 0; p0 < rows; p0 += MR) {
-    const mr = min(MR, rows - p0);
-    const d = dst + ((<usize>p0 * <usize>kc + <usize>koff * MR) << 2);
+export function packRowsT(src: usize, rows: i32, ld: i32, q0: i32, len: i32, koff: i32, kc: i32, dst: usize, pr: i32): void {
+  for (let p0 = 0; p0 < rows; p0 += pr) {
+    const mr = min(pr, rows - p0);
+    const d = dst + ((<usize>p0 * <usize>kc + <usize>koff * <usize>pr) << 2);
     const s0 = src + ((<usize>p0 * <usize>ld + <usize>q0) << 2), stride = <usize>ld << 2;
     let k = 0;
-    if (mr == MR) {
+    if (mr == pr) {
       for (; k + 4 <= len; k += 4) {
-        const o = <usize>k << 2;
+        const o = <usize>k << 2, dk = d + <usize>(k * pr << 2);
         transpose4Store(v128.load(s0 + o), v128.load(s0 + stride + o), v128.load(s0 + 2 * stride + o),
-          v128.load(s0 + 3 * stride + o), d + (<usize>k << 4), MR << 2);
+          v128.load(s0 + 3 * stride + o), dk, <usize>pr << 2);
+        if (pr == 6) { // rows 4 and 5: pairs (row 4, row 5) for each of the 4 k's
+          const x4 = v128.load(s0 + 4 * stride + o), x5 = v128.load(s0 + 5 * stride + o);
+          const lo = v128.shuffle<f32>(x4, x5, 0, 4, 1, 5), hi = v128.shuffle<f32>(x4, x5, 2, 6, 3, 7);
+          v128.store64_lane(dk + 16, lo, 0);
+          v128.store64_lane(dk + 16 + (<usize>pr << 2), lo, 1);
+          v128.store64_lane(dk + 16 + 2 * (<usize>pr << 2), hi, 0);
+          v128.store64_lane(dk + 16 + 3 * (<usize>pr << 2), hi, 1);
+        }
       }
     }
     for (; k < len; k++) {
-      for (let r = 0; r < MR; r++) {
-        store<f32>(d + ((<usize>(k * MR + r)) << 2), r < mr ? load<f32>(s0 + <usize>r * stride + (<usize>k << 2)) : 0);
+      for (let r = 0; r < pr; r++) {
+        store<f32>(d + ((<usize>(k * pr + r)) << 2), r < mr ? load<f32>(s0 + <usize>r * stride + (<usize>k << 2)) : 0);
       }
     }
   }

@@ -22,7 +22,7 @@
 
 import {
   C_, DH, DW, FLIP, H_, HO, KC, KH, KW, MR, N_, NR, O_, PC, PH, PW, SH, SW, TC, W_, WO,
-  TAP, align16, blockSize, edgeStore, interior, m, microKernel, microKernelRows, packA, packImage, packRows,
+  TAP, align16, blockSize, edgeStore, interior, m, microKernel, microKernelRows, packA, packImage, packRows, panelRows, panelSpan,
   packRowsT, packTapsT, scatterTile, tapTable,
 } from './convgemm';
 
@@ -145,7 +145,7 @@ export function conv4ScratchBytes(meta: usize): i32 {
 
 /** Tap table, an M x K operand in MR-row panels, a K x n operand in NR panels (K blocked by KC), one tile. */
 function packedBytes(taps: i32, M: i32, K: i32, n: i32): i32 {
-  return <i32>(align16(<usize>taps * TAP) + align16(<usize>(((M + MR - 1) / MR * MR) * K) << 2) +
+  return <i32>(align16(<usize>taps * TAP) + align16(<usize>(panelSpan(M) * K) << 2) +
     align16(<usize>(n * blockSize(K, KC, 1)) << 2)) + MR * NR * 4;
 }
 
@@ -164,10 +164,11 @@ export function conv4ForwardImages(x: usize, w: usize, y: usize, meta: usize, sc
   const kcMax = blockSize(K, KC, 1), pcMax = blockSize(P, PC, NR);
   const table = scratch;
   const packedW = table + align16(<usize>K * TAP);
-  const packedX = packedW + align16(<usize>(((O + MR - 1) / MR * MR) * K) << 2);
+  const packedX = packedW + align16(<usize>(panelSpan(O) * K) << 2);
   const tile = packedX + align16(<usize>(pcMax * kcMax) << 2);
   tapTable(meta, table);
-  packA(w, O, K, false, packedW);
+  const pr = panelRows(O);
+  packA(w, O, K, false, packedW, pr);
   const xBytes = <usize>(C * H * W) << 2, yBytes = <usize>(O * P) << 2;
   for (let n = n0; n < n1; n++) {
     const xn = x + <usize>n * xBytes, yn = y + <usize>n * yBytes;
@@ -179,13 +180,13 @@ export function conv4ForwardImages(x: usize, w: usize, y: usize, meta: usize, sc
         for (let jp = 0; jp < np; jp += NR) {
           const nr = min(NR, np - jp);
           const b = packedX + ((<usize>jp * <usize>kc) << 2);
-          for (let ip = 0; ip < O; ip += MR) {
-            const mr = min(MR, O - ip);
-            const a = packedW + ((<usize>ip * <usize>K + <usize>k0 * MR) << 2);
+          for (let ip = 0; ip < O; ip += pr) {
+            const mr = min(pr, O - ip);
+            const a = packedW + ((<usize>ip * <usize>K + <usize>k0 * <usize>pr) << 2);
             const c = yn + ((<usize>ip * <usize>P + <usize>(q0 + jp)) << 2);
-            if (mr == MR && nr == NR) microKernel(kc, a, b, c, P, add);
+            if (mr == pr && nr == NR) microKernel(kc, a, b, c, P, add, pr, pr);
             else {
-              microKernel(kc, a, b, tile, NR, false);
+              microKernel(kc, a, b, tile, NR, false, mr, pr);
               edgeStore(tile, mr, nr, c, P, add);
             }
           }
@@ -217,7 +218,8 @@ export function conv4BackwardFilterTaps(x: usize, dy: usize, dw: usize, meta: us
   const kcMax = blockSize(total, KC, 4), ncMax = min(blockSize(tb - ta, TC, NR), blockSize(T, TC, NR));
   const table = scratch;
   const packedDy = table + align16(<usize>T * TAP);
-  const packedX = packedDy + align16(<usize>(((O + MR - 1) / MR * MR) * kcMax) << 2);
+  const packedX = packedDy + align16(<usize>(panelSpan(O) * kcMax) << 2);
+  const pr = panelRows(O);
   const tile = packedX + align16(<usize>(ncMax * kcMax) << 2);
   tapTable(meta, table);
   for (let o = 0; o < O; o++) zeroSpan(dw + ((<usize>o * <usize>T + <usize>ta) << 2), tb - ta);
@@ -227,7 +229,7 @@ export function conv4BackwardFilterTaps(x: usize, dy: usize, dw: usize, meta: us
     // the block's pixels, image by image: (n, q) segments at depth koff
     for (let g = g0; g < g0 + kc;) {
       const n = g / P, q = g % P, len = min(P - q, g0 + kc - g);
-      packRowsT(dy + <usize>n * yBytes, O, P, q, len, g - g0, kc, packedDy);
+      packRowsT(dy + <usize>n * yBytes, O, P, q, len, g - g0, kc, packedDy, pr);
       g += len;
     }
     for (let t0 = ta; t0 < tb; t0 += ncMax) {
@@ -240,13 +242,13 @@ export function conv4BackwardFilterTaps(x: usize, dy: usize, dw: usize, meta: us
       for (let jp = 0; jp < nt; jp += NR) {
         const nr = min(NR, nt - jp);
         const b = packedX + ((<usize>jp * <usize>kc) << 2);
-        for (let ip = 0; ip < O; ip += MR) {
-          const mr = min(MR, O - ip);
+        for (let ip = 0; ip < O; ip += pr) {
+          const mr = min(pr, O - ip);
           const a = packedDy + ((<usize>ip * <usize>kc) << 2);
           const c = dw + ((<usize>ip * <usize>T + <usize>(t0 + jp)) << 2);
-          if (mr == MR && nr == NR) microKernel(kc, a, b, c, T, true);
+          if (mr == pr && nr == NR) microKernel(kc, a, b, c, T, true, pr, pr);
           else {
-            microKernel(kc, a, b, tile, NR, false);
+            microKernel(kc, a, b, tile, NR, false, mr, pr);
             edgeStore(tile, mr, nr, c, T, true);
           }
         }
@@ -267,10 +269,10 @@ export function conv4BackwardDataImages(w: usize, dy: usize, dx: usize, meta: us
   const kcMax = blockSize(O, KC, 1), pcMax = blockSize(P, PC, NR);
   const table = scratch;
   const packedW = table + align16(<usize>M * TAP);
-  const packedY = packedW + align16(<usize>(((M + MR - 1) / MR * MR) * O) << 2);
+  const packedY = packedW + align16(<usize>(panelSpan(M) * O) << 2);
   const tile = packedY + align16(<usize>(pcMax * kcMax) << 2);
   tapTable(meta, table);
-  packA(w, M, O, true, packedW); // w^T: [taps x O]
+  packA(w, M, O, true, packedW, 4); // w^T: [taps x O], 4-row panels (microKernelRows)
   const xBytes = <usize>(C * H * W) << 2, yBytes = <usize>(O * P) << 2;
   for (let n = n0; n < n1; n++) {
     const dxn = dx + <usize>n * xBytes, dyn = dy + <usize>n * yBytes;
@@ -287,15 +289,13 @@ export function conv4BackwardDataImages(w: usize, dy: usize, dx: usize, meta: us
           const p = q0 + jp, inside = nr == NR && interior(meta, p, NR);
           // dx of tap t at these 8 pixels: base + the tap's offset (when inside the image)
           const base = dxn + (<usize>(p / Wo * sh * W + p % Wo) << 2);
-          for (let ip = 0; ip < M; ip += MR) {
-            const a = packedW + ((<usize>ip * <usize>O + <usize>k0 * MR) << 2);
-            if (inside && ip + MR <= M) {
-              const t = table + <usize>ip * TAP;
-              microKernelRows(kc, a, b, base + (<usize>load<i32>(t, 12) << 2), base + (<usize>load<i32>(t, TAP + 12) << 2),
-                base + (<usize>load<i32>(t, 2 * TAP + 12) << 2), base + (<usize>load<i32>(t, 3 * TAP + 12) << 2));
+          for (let ip = 0; ip < M; ip += 4) {
+            const a = packedW + ((<usize>ip * <usize>O + <usize>k0 * 4) << 2);
+            if (inside && ip + 4 <= M) {
+              microKernelRows(kc, a, b, base, table + <usize>ip * TAP);
             } else {
-              microKernel(kc, a, b, tile, NR, false);
-              scatterTile(tile, min(MR, M - ip), nr, ip, p, dxn, meta, table);
+              microKernel(kc, a, b, tile, NR, false, min(4, M - ip), 4);
+              scatterTile(tile, min(4, M - ip), nr, ip, p, dxn, meta, table);
             }
           }
         }
