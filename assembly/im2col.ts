@@ -22,7 +22,8 @@
 
 import {
   C_, DH, DW, FLIP, H_, HO, KC, KH, KW, MR, N_, NR, O_, PC, PH, PW, SH, SW, TC, W_, WO,
-  TAP, align16, blockSize, edgeStore, interior, m, microKernel, microKernelRows, packA, packImage, packRows, panelRows, panelSpan,
+  TAP, align16, blockSize, edgeStore, interior, m, microKernel, microKernelRows, packA, packFilterColumns, packImage, packRows, panelRows, panelSpan,
+  tapTableColumns,
   packRowsT, packTapsT, scatterTile, tapTable,
 } from './convgemm';
 
@@ -271,8 +272,10 @@ export function conv4BackwardDataImages(w: usize, dy: usize, dx: usize, meta: us
   const packedW = table + align16(<usize>M * TAP);
   const packedY = packedW + align16(<usize>(panelSpan(M) * O) << 2);
   const tile = packedY + align16(<usize>(pcMax * kcMax) << 2);
-  tapTable(meta, table);
-  packA(w, M, O, true, packedW, 4); // w^T: [taps x O], 4-row panels (microKernelRows)
+  // taps by kernel column (tapTableColumns: a panel's tiles never overlap in dx)
+  tapTableColumns(meta, table);
+  const pr = 4; // 4-row panels (microKernelRows)
+  packFilterColumns(w, meta, packedW, pr); // w^T: [taps x O]
   const xBytes = <usize>(C * H * W) << 2, yBytes = <usize>(O * P) << 2;
   for (let n = n0; n < n1; n++) {
     const dxn = dx + <usize>n * xBytes, dyn = dy + <usize>n * yBytes;
@@ -289,13 +292,13 @@ export function conv4BackwardDataImages(w: usize, dy: usize, dx: usize, meta: us
           const p = q0 + jp, inside = nr == NR && interior(meta, p, NR);
           // dx of tap t at these 8 pixels: base + the tap's offset (when inside the image)
           const base = dxn + (<usize>(p / Wo * sh * W + p % Wo) << 2);
-          for (let ip = 0; ip < M; ip += 4) {
-            const a = packedW + ((<usize>ip * <usize>O + <usize>k0 * 4) << 2);
-            if (inside && ip + 4 <= M) {
+          for (let ip = 0; ip < M; ip += pr) {
+            const a = packedW + ((<usize>ip * <usize>O + <usize>k0 * <usize>pr) << 2);
+            if (inside && ip + pr <= M) {
               microKernelRows(kc, a, b, base, table + <usize>ip * TAP);
             } else {
-              microKernel(kc, a, b, tile, NR, false, min(4, M - ip), 4);
-              scatterTile(tile, min(4, M - ip), nr, ip, p, dxn, meta, table);
+              microKernel(kc, a, b, tile, NR, false, min(pr, M - ip), pr);
+              scatterTile(tile, min(pr, M - ip), nr, ip, p, dxn, meta, table);
             }
           }
         }
