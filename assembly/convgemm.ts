@@ -1,14 +1,16 @@
-// Implicit-GEMM pieces for conv4's kernels (im2col.ts): the 4x8 f32x4 micro-kernel of
-// gemm.ts, panel packing straight from images, and the per-tap offset table.
+// Implicit-GEMM pieces for conv4's kernels (im2col.ts): 6x8 and 4x8 f32x4 micro-kernels
+// as gemm.ts's, panel packing straight from images, and the per-tap offset tables.
 //
 // gemm.ts packs both operands of every call; a convolution multiplies the same filter
 // matrix with one image after another, and its image operand is the im2col matrix. So
 // here the filter side is packed once per call, and the image side is packed straight
 // from the image into the micro-kernel's panel layout (forward, filter gradient), or the
 // tile that the micro-kernel produces is added straight into the image gradient (data
-// gradient): no column buffer is written or read. The micro-kernel, its register
-// blocking and the reasons for it are gemm.ts's; it is repeated here because gemm.ts
-// keeps it private.
+// gradient): no column buffer is written or read. The micro-kernels' register blocking
+// and the reasons for it are gemm.ts's; their loops are repeated here (and per epilogue:
+// a store or add into C, or adds into four dx rows) because gemm.ts's epilogue differs
+// (alpha and beta read from memory) and each loop must stay a straight register-only
+// body for V8 not to spill.
 
 import { madd } from './util';
 
