@@ -66,37 +66,20 @@ export function blockSize(n: i32, max: i32, unit: i32): i32 {
  * (i', j' flipped for true convolution), and their sum plane + row*W + col. The input
  * pixel of tap t at output (ho, wo) is plane + (ho*sh + row)*W + wo*sw + col, that is
  * sum + ho*sh*W + wo*sw when it lies inside the image.
- */
-export function tapTable(meta: usize, table: usize): void {
-  const C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), kh = m(meta, KH), kw = m(meta, KW);
-  const ph = m(meta, PH), pw = m(meta, PW), dh = m(meta, DH), dw = m(meta, DW), flip = m(meta, FLIP);
-  let t = table;
-  for (let c = 0; c < C; c++) {
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++, t += TAP) {
-        const row = (flip ? kh - 1 - i : i) * dh - ph, col = (flip ? kw - 1 - j : j) * dw - pw;
-        store<i32>(t, c * H * W);
-        store<i32>(t, row, 4);
-        store<i32>(t, col, 8);
-        store<i32>(t, c * H * W + row * W + col, 12);
-      }
-    }
-  }
-}
-
-/**
- * The tap table in the data gradient's order: position r holds tap (c, i, j) for
+ *
+ * With `byColumn` (the data gradient's order) position r holds tap (c, i, j) for
  * r = (j*C + c)*kh + i, so that consecutive positions (one micro-panel's rows) are taps of
  * one kernel column, whose input pixels lie at least a row apart: their tiles' adds into
  * dx never overlap (taps in the natural order, a pixel apart, overlapped by 7 of 8).
  */
-export function tapTableColumns(meta: usize, table: usize): void {
+export function tapTable(meta: usize, table: usize, byColumn: bool = false): void {
   const C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), kh = m(meta, KH), kw = m(meta, KW);
   const ph = m(meta, PH), pw = m(meta, PW), dh = m(meta, DH), dw = m(meta, DW), flip = m(meta, FLIP);
-  let t = table;
-  for (let j = 0; j < kw; j++) {
-    for (let c = 0; c < C; c++) {
-      for (let i = 0; i < kh; i++, t += TAP) {
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const pos = byColumn ? (j * C + c) * kh + i : (c * kh + i) * kw + j;
+        const t = table + <usize>pos * TAP;
         const row = (flip ? kh - 1 - i : i) * dh - ph, col = (flip ? kw - 1 - j : j) * dw - pw;
         store<i32>(t, c * H * W);
         store<i32>(t, row, 4);
@@ -108,7 +91,7 @@ export function tapTableColumns(meta: usize, table: usize): void {
 }
 
 /**
- * Packs w^T [T x O] (w stored [O, T]) with its rows in tapTableColumns's order, as
+ * Packs w^T [T x O] (w stored [O, T]) with its rows in tapTable's by-column order, as
  * ceil(T/pr) panels of O x pr floats, zero rows past T.
  */
 export function packFilterColumns(w: usize, meta: usize, dst: usize, pr: i32): void {
@@ -260,7 +243,7 @@ function microKernel4(kc: i32, a: usize, b: usize, C: usize, ldc: i32, add: bool
 /**
  * The micro-kernel for col2im, a whole 4-row panel: tile row r (+)= into its own 8 floats
  * at base + 4 * (the sum offset of the table's entry t + r). The data gradient orders its
- * taps by kernel column (tapTableColumns), so a panel's rows never overlap in dx: in the
+ * taps by kernel column (tapTable by column), so a panel's rows never overlap in dx: in the
  * natural order adjacent taps' windows overlap by 7 pixels of 8 and each add waits for
  * the last one's store (1.13-1.2x slower on LeNet's second layer). A 6-row version ran
  * 1.6-2x slower than this one, in either order, and is not used.

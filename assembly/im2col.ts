@@ -23,7 +23,6 @@
 import {
   C_, DH, DW, FLIP, H_, HO, KC, KH, KW, MR, N_, NR, O_, PC, PH, PW, SH, SW, TC, W_, WO,
   TAP, align16, blockSize, edgeStore, interior, m, microKernel, microKernelRows, packA, packFilterColumns, packImage, packRows, panelRows, panelSpan,
-  tapTableColumns,
   packRowsT, packTapsT, scatterTile, tapTable,
 } from './convgemm';
 
@@ -272,8 +271,8 @@ export function conv4BackwardDataImages(w: usize, dy: usize, dx: usize, meta: us
   const packedW = table + align16(<usize>M * TAP);
   const packedY = packedW + align16(<usize>(panelSpan(M) * O) << 2);
   const tile = packedY + align16(<usize>(pcMax * kcMax) << 2);
-  // taps by kernel column (tapTableColumns: a panel's tiles never overlap in dx)
-  tapTableColumns(meta, table);
+  // taps by kernel column (tapTable: a panel's tiles never overlap in dx)
+  tapTable(meta, table, true);
   const pr = 4; // 4-row panels (microKernelRows)
   packFilterColumns(w, meta, packedW, pr); // w^T: [taps x O]
   const xBytes = <usize>(C * H * W) << 2, yBytes = <usize>(O * P) << 2;

@@ -151,6 +151,22 @@ for (const relaxed of [false, true]) {
       runCase(r, { M: 5, N: 0, K: 3, transA: 1, transB: 1, alpha: 1, beta: 0 }, 701);
     });
 
+    /**
+     * Random A, B and C for the cut tests, A and B placed in a fresh memory, and C's bits
+     * after one gemm call (the result every cut must reproduce).
+     */
+    const oneCall = (rand: () => number, transA: 0 | 1, transB: 0 | 1, M: number, N: number, K: number, alpha: number, beta: number) => {
+      const a = Float32Array.from({ length: M * K }, () => rand() * 2 - 1);
+      const b = Float32Array.from({ length: K * N }, () => rand() * 2 - 1);
+      const c = Float32Array.from({ length: M * N }, () => rand() * 2 - 1);
+      const lda = transA ? M : K, ldb = transB ? K : N;
+      r.reset();
+      const pa = r.f32(a), pb = r.f32(b);
+      const whole = r.f32(c), ps = r.alloc(r.k.gemmScratchBytes(M, N, K) as number / 4);
+      r.k.gemm(transA, transB, M, N, K, alpha, pa, lda, pb, ldb, beta, whole, N, ps);
+      return { c, pa, lda, pb, ldb, want: r.readF32(whole, M * N) };
+    };
+
     // The threaded device cuts C into strips for gemmBlock; every element must come out
     // with the bits of one gemm call wherever the cuts fall, edge tiles included (rows not
     // multiples of the 6-row tile, columns not of the 8-wide one, K over two depth slices).
@@ -158,15 +174,7 @@ for (const relaxed of [false, true]) {
       const rand = rng(900);
       for (const [transA, transB] of FORMS) for (const [alpha, beta] of [[1, 0], [1, 1], [-0.75, 1.5]]) {
         const M = 37, N = 29, K = 300;
-        const a = Float32Array.from({ length: M * K }, () => rand() * 2 - 1);
-        const b = Float32Array.from({ length: K * N }, () => rand() * 2 - 1);
-        const c = Float32Array.from({ length: M * N }, () => rand() * 2 - 1);
-        const lda = transA ? M : K, ldb = transB ? K : N;
-        r.reset();
-        const pa = r.f32(a), pb = r.f32(b);
-        const whole = r.f32(c), ps = r.alloc(r.k.gemmScratchBytes(M, N, K) as number / 4);
-        r.k.gemm(transA, transB, M, N, K, alpha, pa, lda, pb, ldb, beta, whole, N, ps);
-        const want = r.readF32(whole, M * N);
+        const { c, pa, lda, pb, ldb, want } = oneCall(rand, transA, transB, M, N, K, alpha, beta);
         for (const [rows, cols] of [[[0, 5, 17, 37], [0, 29]], [[0, 37], [0, 3, 11, 29]], [[0, 13, 37], [0, 21, 29]]]) {
           const pc = r.f32(c);
           for (let i = 0; i + 1 < rows.length; i++) for (let j = 0; j + 1 < cols.length; j++) {
@@ -189,15 +197,7 @@ for (const relaxed of [false, true]) {
       for (const [transA, transB] of FORMS) for (const beta of [0, 1]) for (const [M, N, K] of [[64, 100, 784], [13, 29, 700], [7, 3, 1030]]) {
         const slices = r.k.gemmSliceCount(K) as number;
         expect(slices).toBe(Math.ceil(K / 256));
-        const a = Float32Array.from({ length: M * K }, () => rand() * 2 - 1);
-        const b = Float32Array.from({ length: K * N }, () => rand() * 2 - 1);
-        const c = Float32Array.from({ length: M * N }, () => rand() * 2 - 1);
-        const lda = transA ? M : K, ldb = transB ? K : N;
-        r.reset();
-        const pa = r.f32(a), pb = r.f32(b);
-        const whole = r.f32(c), ps = r.alloc(r.k.gemmScratchBytes(M, N, K) as number / 4);
-        r.k.gemm(transA, transB, M, N, K, 1, pa, lda, pb, ldb, beta, whole, N, ps);
-        const want = r.readF32(whole, M * N);
+        const { c, pa, lda, pb, ldb, want } = oneCall(rand, transA, transB, M, N, K, 1, beta);
         for (const cuts of [[0, slices], [0, 1, slices], [0, slices - 1, slices], Array.from({ length: slices + 1 }, (_, i) => i)]) {
           const pc = r.f32(c), out = r.alloc((slices - 1) * M * N);
           for (let i = 0; i + 1 < cuts.length; i++) {

@@ -304,20 +304,16 @@ export class WasmDevice implements Device {
    * Thread t's scratch block (gemm's packing and conv's), grown to at least `need` bytes.
    * Blocks only grow, and are reused by every later call.
    */
-  /** The depth slices' [M, N] results (gemm.ts, "Depth slices"): a block that only grows. */
-  private sliceBuffer(need: number): number {
-    const s = this.slices;
-    if (need > s.bytes) {
-      if (s.bytes) this.free.put(s.bytes, s.ptr);
-      s.bytes = sizeClass(need);
-      s.ptr = this.free.take(s.bytes) ?? this.bump(s.bytes);
-    }
-    return s.ptr;
+  private scratchOf(t: number, need: number): number {
+    return this.grown(this.scratches[t] ??= { ptr: 0, bytes: 0 }, need);
   }
+
+  /** The depth slices' [M, N] results (gemm.ts, "Depth slices"): a block that only grows. */
+  private sliceBuffer(need: number): number { return this.grown(this.slices, need); }
   private slices = { ptr: 0, bytes: 0 };
 
-  private scratchOf(t: number, need: number): number {
-    const s = this.scratches[t] ??= { ptr: 0, bytes: 0 };
+  /** A block that only grows: at least `need` bytes, its old storage back to the pool. */
+  private grown(s: { ptr: number; bytes: number }, need: number): number {
     if (need > s.bytes) {
       if (s.bytes) this.free.put(s.bytes, s.ptr);
       s.bytes = sizeClass(need);
