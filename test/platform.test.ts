@@ -5,7 +5,9 @@
 // its parameters and loads them back, bit for bit, from every source load() takes there:
 // bytes, an ArrayBuffer, a Blob, a Response everywhere; a path and a file: URL in Node and
 // Deno; a File, a blob: URL and a FileSystemFileHandle (the origin private file system,
-// which save() writes too) in a browser.
+// which save() writes too) in a browser. In Chromium, a cpu worker terminated while it
+// runs its part leaves that op complete, and the page's sentinel (Web Locks) finds it dead
+// before a later op waits for it (worker-death.html).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
@@ -66,7 +68,7 @@ describe('runtimes', () => {
     });
     afterAll(() => Promise.all([server, plain].map((s) => new Promise<void>((r) => s.close(() => r())))));
 
-    async function page(flags: string[], shot: string, from = base) {
+    async function page(flags: string[], shot: string, from = base, html = 'page.html') {
       const { chromium } = await import('playwright-core');
       const browser = await chromium.launch({
         executablePath: CHROMIUM, headless: true,
@@ -77,7 +79,7 @@ describe('runtimes', () => {
         const errors: string[] = [], logs: string[] = [];
         p.on('pageerror', (e) => errors.push(String(e)));
         p.on('console', (m) => logs.push(m.text()));
-        await p.goto(`${from}/test/platform/page.html`);
+        await p.goto(`${from}/test/platform/${html}`);
         await p.waitForFunction(() => (window as any).result, null, { timeout: 60_000 });
         const r = await p.evaluate(() => (window as any).result);
         mkdirSync('test-results', { recursive: true });
@@ -109,6 +111,19 @@ describe('runtimes', () => {
       expect(r.loaded).toEqual(BROWSER_SOURCES);
       expect(r.logs.filter((l: string) => l.startsWith('knet:'))).toEqual([
         expect.stringMatching(/^knet: the cpu device runs on one thread: the page is not cross-origin isolated/),
+      ]);
+    });
+
+    it('a cpu worker that dies: the op gives one thread\'s bits, the page\'s sentinel (Web Locks) sees the death, the device goes on', async () => {
+      const r = await page([], 'browser-worker-death', base, 'worker-death.html');
+      expect(r.error).toBeUndefined();
+      expect(r).toMatchObject({ isolated: true, locks: true, started: 3, message: null, bigSame: true, left: 2, afterSame: true,
+        replaced: 3, replacedSame: true });
+      expect(r.crashedAt).toBeLessThan(r.took); // terminated while its part ran
+      expect(r.seenAfter).toBeLessThan(10_000); // Chromium ends a busy worker ~2 s after terminate()
+      expect(r.after).toBeLessThan(5_000); // not the 30 s busy timeout: the dead worker's part was not waited for
+      expect(r.warnings).toEqual([
+        expect.stringMatching(/^knet: cpu worker 2 died between ops \(its thread ended\) and was removed; the cpu device goes on with 3 thread\(s\)$/),
       ]);
     });
 

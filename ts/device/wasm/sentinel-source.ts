@@ -1,20 +1,24 @@
-// The source of the thread pool's sentinel (Node and Deno, node:worker_threads): a thread
-// that never blocks, so it can see a pool worker die while the calling thread is blocked
-// in an op waiting for that worker's part (the worker's own 'error' and 'exit' events are
-// delivered to the calling thread, which cannot run them until the op returns).
+// The sources of the thread pool's sentinel: a thread that never blocks, so it can see a
+// pool worker die while the calling thread is blocked (or spinning, on a page's main
+// thread) in an op waiting for that worker's part (the worker's own 'error' and 'exit'
+// events are delivered to the calling thread, which cannot run them until the op returns).
 //
-// Each pool worker holds one end of a MessageChannel (in its workerData; it never uses
-// it) and the sentinel the other. When the worker's thread ends, however it ends, its
-// end of the channel is closed and the sentinel's end gets 'close'. Unless the worker had
-// left on purpose (it clears its slot's READY when told to STOP; a retired slot's CLAIM is
-// RETIRED), the sentinel
-// then marks the worker's slot DIED and wakes whoever waits on the slot's DONE word; the
-// calling thread sees DIED and ends its wait (threads.ts `wait`). Deno closes the channel
-// when a worker exits or throws, but not when it is terminated.
+// In Node and Deno (node:worker_threads), each pool worker holds one end of a
+// MessageChannel (in its workerData; it never uses it) and the sentinel the other. When
+// the worker's thread ends, however it ends, its end of the channel is closed and the
+// sentinel's end gets 'close'. Unless the worker had left on purpose (it clears its slot's
+// READY when told to STOP; a retired slot's CLAIM is RETIRED), the sentinel then marks the
+// worker's slot DIED and wakes whoever waits on the slot's DONE word; the calling thread
+// sees DIED and ends its wait (threads.ts `wait`). Deno closes the channel when a worker
+// exits or throws, but not when it is terminated.
 //
 // Browsers have no such signal (a MessagePort there has no 'close' event), so a page's
-// pool has no sentinel: a worker's 'error' event marks it DIED once the page's main thread
-// is free, and a part it had claimed is given up after the pool's busy timeout.
+// sentinel (a module worker) uses Web Locks instead: each pool worker takes a lock of its
+// own before it says it is ready and holds it for its whole life; the sentinel then asks
+// for the same lock, which it is granted only when the worker's thread ends (an agent's
+// locks are released when it goes away), and marks the slot DIED as above. Where a page
+// has no `navigator.locks`, a worker's 'error' event marks it DIED once the page's main
+// thread is free, and a part it had claimed is given up after the pool's busy timeout.
 
 import { SLOT } from './worker-source.js';
 
@@ -44,5 +48,29 @@ parentPort.on('message', (m) => {
   port.on('message', () => {}); // a listener starts the port, so that 'close' is delivered
 });
 parentPort.postMessage({ ready: true });
+`;
+}
+
+/**
+ * Sentinel source for a browser module worker: its first message is { memory }; each
+ * later one, { watch: { slot, lock } }, names a worker's slot and the Web Lock it holds.
+ */
+export function webSentinelSource(): string {
+  return `
+'use strict';
+const S = ${JSON.stringify({ ...SLOT, DIED })};
+let i32 = null;
+self.onmessage = (e) => {
+  const m = e.data;
+  if (m && m.memory) { i32 = new Int32Array(m.memory.buffer); self.postMessage({ ready: true }); return; }
+  if (!m || !m.watch || !i32) return;
+  const at = m.watch.slot >> 2;
+  // granted once the worker that holds the lock is gone
+  navigator.locks.request(m.watch.lock, () => {
+    if (Atomics.load(i32, at + S.READY) === 0 || Atomics.load(i32, at + S.CLAIM) === S.RETIRED) return;
+    Atomics.store(i32, at + S.DIED, 1);
+    Atomics.notify(i32, at + S.DONE);
+  });
+};
 `;
 }

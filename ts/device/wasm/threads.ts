@@ -25,7 +25,7 @@
 // A worker that dies (its thread ends: 'error' and 'exit' events in node:worker_threads,
 // 'error' in a web worker) is marked DIED in its slot. Its events reach the calling thread
 // only when that thread is free, so while an op waits, the sentinel (sentinel-source.ts, a
-// thread that never blocks, in Node and Deno) sets DIED and wakes the waiter. The wait then
+// thread that never blocks) sets DIED and wakes the waiter. The wait then
 // ends at once: a part the dead worker had not claimed runs on the caller (the op is
 // complete); a part it had claimed and not finished makes the op throw, naming the op
 // (its result is incomplete). Either way the worker is retired (its slot marked so that it
@@ -35,11 +35,12 @@
 // Hung workers: one that has not even looked at its slot (SEEN) for `pickupMs` while the
 // caller kept taking its parts back is taken for dead and retired the same way (the ops
 // were complete); a claimed part that runs past `busyMs` retires the worker and that op
-// throws. These timeouts are also all a page has for a worker that dies during an op.
+// throws. These timeouts are also all a page without Web Locks has for a worker that dies
+// during an op.
 
 import { runtime } from '../../runtime.js';
 import type { WasmModule } from './module.js';
-import { DIED, nodeSentinelSource } from './sentinel-source.js';
+import { DIED, nodeSentinelSource, webSentinelSource } from './sentinel-source.js';
 import { FAULT_KERNEL, SLOT, nodeWorkerSource, webWorkerSource } from './worker-source.js';
 
 /** Kernel exports that workers can run, by task id. Only these are threaded. */
@@ -81,7 +82,10 @@ interface Handle {
   crash(): void;           // the same, for the crash() test hook (the pool is not told)
 }
 
-/** The sentinel thread (Node and Deno): `watch` hands it one end of a worker's channel. */
+/**
+ * The sentinel thread: `watch` hands it one end of a worker's channel (Node and Deno) or
+ * the name of the Web Lock the worker holds (browsers).
+ */
 interface Sentinel { watch(slot: number, port: unknown): void }
 
 /** A call to run on one thread: a kernel and its numeric arguments. */
@@ -169,24 +173,34 @@ export class ThreadPool {
   }
 
   /**
-   * The sentinel (Node and Deno), started with the first workers; null in browsers. One
+   * The sentinel, started with the first workers: a node:worker_threads thread in Node and
+   * Deno, a module worker in browsers that have Web Locks (null in those that do not). One
    * that ends is replaced at the next start (the workers it watched are then watched by
    * nobody: their deaths are found by their events and the timeouts).
    */
   private async watcher(): Promise<Sentinel | null> {
-    if (runtime !== 'node' && runtime !== 'deno') return null;
     if (this.sentinel) return this.sentinel;
-    const { Worker } = await import('node:worker_threads');
-    const w = new Worker(nodeSentinelSource(), { eval: true, workerData: { memory: this.mod.memory } });
-    // Not awaited: it starts beside the workers (the watch messages wait for it), and a pool
-    // without one still works, finding dead workers by their events and the timeouts.
-    const s: Sentinel = { watch: (slot, port) => w.postMessage({ watch: { slot, port } }, [port as any]) };
-    w.once('message', () => w.unref());
-    w.once('error', (e) => console.warn(`knet: the cpu thread pool's sentinel failed (${String(e?.message ?? e)}); ` +
-      'a worker that dies during an op will be found only by the pool\'s timeouts'));
-    w.once('exit', () => { if (this.sentinel === s) this.sentinel = null; });
-    this.sentinel = s;
-    return s;
+    const warn = (e: any) => console.warn(`knet: the cpu thread pool's sentinel failed (${String(e?.message ?? e)}); ` +
+      'a worker that dies during an op will be found only by the pool\'s timeouts');
+    if (runtime === 'node' || runtime === 'deno') {
+      const { Worker } = await import('node:worker_threads');
+      const w = new Worker(nodeSentinelSource(), { eval: true, workerData: { memory: this.mod.memory } });
+      // Not awaited: it starts beside the workers (the watch messages wait for it), and a
+      // pool without one still works, finding dead workers by their events and the timeouts.
+      const s: Sentinel = { watch: (slot, port) => w.postMessage({ watch: { slot, port } }, [port as any]) };
+      w.once('message', () => w.unref());
+      w.once('error', warn);
+      w.once('exit', () => { if (this.sentinel === s) this.sentinel = null; });
+      return (this.sentinel = s);
+    }
+    if (typeof navigator === 'undefined' || !(navigator as any).locks) return null;
+    const url = URL.createObjectURL(new Blob([webSentinelSource()], { type: 'text/javascript' }));
+    const w = new Worker(url, { type: 'module', name: 'knet-cpu-sentinel' });
+    const s: Sentinel = { watch: (slot, lock) => w.postMessage({ watch: { slot, lock } }) };
+    w.onmessage = () => URL.revokeObjectURL(url);
+    w.onerror = (e) => { warn(e); if (this.sentinel === s) this.sentinel = null; };
+    w.postMessage({ memory: this.mod.memory });
+    return (this.sentinel = s);
   }
 
   /**
@@ -409,6 +423,9 @@ async function spawn(data: Record<string, unknown>, h: Handle, timeoutMs: number
   }
 }
 
+/** Names this page's pool in its workers' Web Locks. */
+const POOL_ID = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : String(Math.random()).slice(2);
+
 interface WorkerEvents { message(m: any): void; error(e: any): void; exit(code: number): void }
 
 async function startWorker(data: Record<string, unknown>, h: Handle, on: WorkerEvents, sentinel: Sentinel | null): Promise<void> {
@@ -439,7 +456,14 @@ async function startWorker(data: Record<string, unknown>, h: Handle, on: WorkerE
   const w = new Worker(url, { type: 'module', name: 'knet-cpu' });
   h.stop = () => w.terminate();
   h.crash = () => w.terminate();
+  // The lock the worker holds while it lives, unique to this page's pool and slot (locks
+  // are shared by every page of an origin); the sentinel asks for it once the worker is ready.
+  const lock = sentinel ? `knet-cpu-${POOL_ID}-${data.slot}` : undefined;
   w.onerror = (e) => on.error(new Error(e.message));
-  w.onmessage = (e) => { URL.revokeObjectURL(url); on.message(e.data); };
-  w.postMessage(data);
+  w.onmessage = (e) => {
+    URL.revokeObjectURL(url);
+    if (e.data?.ready && lock) sentinel!.watch(data.slot as number, lock);
+    on.message(e.data);
+  };
+  w.postMessage(lock ? { ...data, lock } : data);
 }

@@ -60,6 +60,9 @@ async function main(d, post) {
   const at = d.slot >> 2, args = (d.slot + S.ARGS) >> 3, msg = (d.slot + S.MSG) >> 1;
   const SEQ = at + S.SEQ, CLAIM = at + S.CLAIM, DONE = at + S.DONE;
   let seen = Atomics.load(i32, SEQ);
+  // In a browser, a Web Lock held for the worker's whole life: the page's sentinel is
+  // granted it when this thread ends (sentinel-source.ts).
+  if (d.lock) await new Promise((held, fail) => { navigator.locks.request(d.lock, () => { held(); return new Promise(() => {}); }).catch(fail); });
   Atomics.store(i32, at + S.READY, 1);
   post({ ready: true });
   const a = [];
