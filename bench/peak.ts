@@ -99,6 +99,55 @@ export async function peakLoop(op: Op): Promise<{ run: (trips: number) => number
   return { run: (trips) => kernel(trips, m, a), flopsPerTrip: UNROLL * ACC * 4 * (op === 'mulxadd' ? 1 : 2) };
 }
 
+/**
+ * The host's own two-core ceiling: the peak loop (FMA where relaxed SIMD is on, else mul
+ * and add), which touches no memory, run on this thread alone and on this thread and a
+ * second one at once. `sample()` gives [one thread, two threads] wall-clock µs for the
+ * same trips on each thread: the two-thread speedup is 2 * one / two, 2.0 on two free
+ * cores. A shared VM whose second vCPU is taken away for a while gives less, and a kernel
+ * split over two threads cannot do better than that in the same minutes. `close()` ends
+ * the second thread. Node and Deno (node:worker_threads).
+ */
+export async function parallelPeak(trips: number): Promise<{ sample(): [number, number]; close(): Promise<void> }> {
+  const op: Op = (await enableRelaxedSimd()) ? 'fma' : 'muladd';
+  const loop = await peakLoop(op);
+  const module = await WebAssembly.compile(peakModule(op));
+  const { Worker } = await import('node:worker_threads');
+  // words: 0 task number (-1: leave), 1 trips, 2 task done
+  const i32 = new Int32Array(new SharedArrayBuffer(12));
+  const w = new Worker(`
+    const { parentPort, workerData: { module, i32, m, a } } = require('node:worker_threads');
+    const run = new WebAssembly.Instance(module).exports.run;
+    let seen = 0;
+    parentPort.postMessage('ready');
+    for (;;) {
+      Atomics.wait(i32, 0, seen);
+      seen = Atomics.load(i32, 0);
+      if (seen < 0) break;
+      run(i32[1], m, a);
+      Atomics.store(i32, 2, seen);
+      Atomics.notify(i32, 2);
+    }`, { eval: true, workerData: { module, i32, m: op === 'mulxadd' ? 1 : 0.5, a: 0.25 } });
+  await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+  let seq = 0;
+  const time = (f: () => void) => { const t0 = performance.now(); f(); return (performance.now() - t0) * 1000; };
+  loop.run(trips);
+  return {
+    sample: () => {
+      const one = time(() => loop.run(trips));
+      const two = time(() => {
+        i32[1] = trips;
+        Atomics.store(i32, 0, ++seq);
+        Atomics.notify(i32, 0);
+        loop.run(trips);
+        while (Atomics.load(i32, 2) !== seq) Atomics.wait(i32, 2, seq - 1, 100);
+      });
+      return [one, two];
+    },
+    close: async () => { Atomics.store(i32, 0, -1); Atomics.notify(i32, 0); await w.terminate(); },
+  };
+}
+
 /** Best-of-`repeats` GFLOP/s of one pattern, each timing at least `minMs`. */
 async function measure(op: Op, minMs: number, repeats: number): Promise<number> {
   const { run, flopsPerTrip } = await peakLoop(op);

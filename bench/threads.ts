@@ -4,7 +4,8 @@
 //      to back) and asleep (after an idle millisecond), beside a plain kernel call;
 //   2. crossovers: kernels of growing size on 1 thread and split over 2 (thresholds
 //      lowered so that every size splits), the data behind split.ts's MIN_WORK;
-//   3. gemm 512³ and 1024³, NN/NT/TN, 1 and 2 threads;
+//   3. gemm 512³ and 1024³, NN/NT/TN, 1 and 2 threads, each row beside what two threads
+//      gave in the same minutes to two whole products at once and to the f32x4 peak loop;
 //   4. training: the MNIST MLP epoch, LeNet (N batches scaled to the 600 of an epoch) and
 //      a CharLM window, on 1 and 2 threads, and PyTorch on 1 and 2 threads on the same work
 //      where `python3 -c 'import torch'` works; R rounds (default 3) of knet then PyTorch,
@@ -18,6 +19,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tensor } from '../ts/index.js';
 import { PY_BLAS, torchEnv } from './harness/torch-blas.js';
+import { parallelPeak } from './peak.js';
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const f1 = (x: number) => x.toFixed(1), f2 = (x: number) => x.toFixed(2);
@@ -57,7 +59,8 @@ export async function run(args: string[]): Promise<void> {
     return reps;
   };
   /** Alternating samples of f on 1 thread and on 2 (forced splits when `forced`): medians in µs. */
-  async function oneVsTwo(f: () => void, forced: boolean, samples = quick ? 5 : 9, ms = quick ? 10 : 30): Promise<[number, number]> {
+  async function oneVsTwo(f: () => void, forced: boolean, samples = quick ? 5 : 9, ms = quick ? 10 : 30,
+                         between?: () => void): Promise<[number, number]> {
     await K.setThreads(2); if (forced) force();
     const reps = calibrate(f, ms);
     restore();
@@ -65,6 +68,7 @@ export async function run(args: string[]): Promise<void> {
     for (let s = 0; s < samples; s++) {
       await K.setThreads(1); t1.push(sampleUs(f, reps));
       await K.setThreads(2); if (forced) force(); t2.push(sampleUs(f, reps)); restore();
+      between?.();
     }
     return [median(t1), median(t2)];
   }
@@ -125,16 +129,40 @@ export async function run(args: string[]): Promise<void> {
   async function gemm() {
   // ---- 3. gemm -------------------------------------------------------------------------
   console.log('\n### gemm\n');
-  console.log('| problem | form | 1 thread GFLOP/s | 2 threads GFLOP/s | speedup |\n|---|---|---:|---:|---:|');
+  console.log('| problem | form | 1 thread GFLOP/s | 2 threads GFLOP/s | speedup | two whole gemms at once | peak loop |\n|---|---|---:|---:|---:|---:|---:|');
+  // The host's own ceilings beside each row, sampled between the gemm's samples: the same
+  // product computed twice at once, whole, on the two threads (the pool's hand-off, no
+  // split: what two cores give this kernel with its memory traffic), and the f32x4 peak
+  // loop (no memory traffic; bench/peak.ts parallelPeak) on one thread and on two.
+  const loop = await parallelPeak(quick ? 200_000 : 1_000_000);
+  const k = (dev as any).k;
+  const loopSpeedups: number[] = [];
   for (const n of [512, 1024]) {
     const a = K.randn(n, n), b = K.randn(n, n), c = K.zeros(n, n);
+    const a2 = K.randn(n, n), b2 = K.randn(n, n), c2 = K.zeros(n, n);
+    const scratch = [0, 1].map(() => K.zeros(k.gemmScratchBytes(n, n, n) / 4));
     for (const [form, ta, tb] of [['NN', false, false], ['NT', false, true], ['TN', true, false]] as const) {
-      const [t1, t2] = await oneVsTwo(() => dev.matmul(ta, tb, a, b, c, n, n, n, 1, 0), false, quick ? 5 : 9, quick ? 50 : 200);
+      const whole = (x: Tensor, y: Tensor, z: Tensor, t: number) =>
+        ({ fn: 'gemmBlock' as const, args: [+ta, +tb, 0, n, 0, n, n, 1, dev.ptr(x), n, dev.ptr(y), n, 0, dev.ptr(z), n, dev.ptr(scratch[t])] });
+      const one = () => k.gemmBlock(...whole(a, b, c, 0).args);
+      const pair = () => pool.run([whole(a, b, c, 0), whole(a2, b2, c2, 1)], k);
+      const reps = calibrate(one, quick ? 50 : 200);
+      const pairs: Array<[number, number]> = [], loops: Array<[number, number]> = [];
+      const [t1, t2] = await oneVsTwo(() => dev.matmul(ta, tb, a, b, c, n, n, n, 1, 0), false, quick ? 5 : 9, quick ? 50 : 200, () => {
+        pairs.push([sampleUs(one, reps), sampleUs(pair, reps)]);
+        loops.push(loop.sample());
+      });
       const gf = (us: number) => (2 * n ** 3) / us / 1e3;
-      console.log(`| ${n}³ | ${form} | ${f1(gf(t1))} | ${f1(gf(t2))} | ${f2(t1 / t2)} |`);
+      const ceiling = (x: Array<[number, number]>) => (2 * median(x.map((l) => l[0]))) / median(x.map((l) => l[1]));
+      loopSpeedups.push(ceiling(loops));
+      console.log(`| ${n}³ | ${form} | ${f1(gf(t1))} | ${f1(gf(t2))} | ${f2(t1 / t2)} | ${f2(ceiling(pairs))} | ${f2(ceiling(loops))} |`);
     }
-    for (const t of [a, b, c]) t.dispose();
+    for (const t of [a, b, c, a2, b2, c2, ...scratch]) t.dispose();
   }
+  await loop.close();
+  console.log('\nThe last two columns, the host\'s ceilings in the same minutes (2.00 on two free cores): two whole ' +
+    'products at once on the two threads (2 x one alone / the pair), and the f32x4 peak loop, which touches no memory ' +
+    `(${f2(Math.min(...loopSpeedups))}-${f2(Math.max(...loopSpeedups))} here).`);
 
   }
   if (only.has('training')) await training();
