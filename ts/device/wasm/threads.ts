@@ -462,7 +462,7 @@ async function startWorker(data: Record<string, unknown>, h: Handle, on: WorkerE
   w.onerror = (e) => on.error(new Error(e.message));
   w.onmessage = (e) => {
     URL.revokeObjectURL(url);
-    if (e.data?.ready && lock) sentinel!.watch(data.slot as number, lock);
+    if (e.data?.locked && lock) sentinel!.watch(data.slot as number, lock);
     on.message(e.data);
   };
   w.postMessage(lock ? { ...data, lock } : data);

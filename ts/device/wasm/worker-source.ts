@@ -61,10 +61,16 @@ async function main(d, post) {
   const SEQ = at + S.SEQ, CLAIM = at + S.CLAIM, DONE = at + S.DONE;
   let seen = Atomics.load(i32, SEQ);
   // In a browser, a Web Lock held for the worker's whole life: the page's sentinel is
-  // granted it when this thread ends (sentinel-source.ts).
-  if (d.lock) await new Promise((held, fail) => { navigator.locks.request(d.lock, () => { held(); return new Promise(() => {}); }).catch(fail); });
+  // granted it when this thread ends (sentinel-source.ts). Only a lock held is watched.
+  let locked = false;
+  if (d.lock && typeof navigator !== 'undefined' && navigator.locks) {
+    try {
+      await new Promise((held, fail) => { navigator.locks.request(d.lock, () => { held(); return new Promise(() => {}); }).catch(fail); });
+      locked = true;
+    } catch { /* no lock: this worker's death is found by its events and the timeouts */ }
+  }
   Atomics.store(i32, at + S.READY, 1);
-  post({ ready: true });
+  post({ ready: true, locked });
   const a = [];
   // Spin before sleeping: a training step hands out tasks back to back, and waking from
   // Atomics.wait costs far more than the spin. But a task the caller took back although
