@@ -5,9 +5,10 @@
 // its parameters and loads them back, bit for bit, from every source load() takes there:
 // bytes, an ArrayBuffer, a Blob, a Response everywhere; a path and a file: URL in Node and
 // Deno; a File, a blob: URL and a FileSystemFileHandle (the origin private file system,
-// which save() writes too) in a browser. In Chromium, a cpu worker terminated while it
-// runs its part leaves that op complete, and the page's sentinel (Web Locks) finds it dead
-// before a later op waits for it (worker-death.html).
+// which save() writes too) in a browser. A cpu worker terminated while it runs its part:
+// in Deno it stops there and the op throws at once (worker-death.mjs); in Chromium it
+// finishes that op's part, and the page's sentinel (Web Locks) finds it dead before a
+// later op waits for it (worker-death.html).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
@@ -43,6 +44,18 @@ describe('runtimes', () => {
     expect(r.last).toBe(n.last);
     expect(r.threads).toBe(n.threads); // Deno runs threaded too
     expect(r.threadsSame).toBe(true);
+  });
+
+  it.skipIf(!existsSync(deno))('deno: a cpu worker terminated in the middle of its part stops there: the op throws at once, nothing writes its output afterwards, the device goes on', () => {
+    const r = parse(execFileSync(deno, ['run', '--allow-read', '--allow-env', 'test/platform/worker-death.mjs'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    expect(r.error).toBeUndefined();
+    expect(r).toMatchObject({ locks: true, started: 3, quiet: true, left: 2, afterSame: true, replaced: 3, replacedSame: true });
+    expect(r.message).toMatch(/^knet cpu threads: worker 2 died while running its part of matmul \(kernel gemm\w*\); the op's result is incomplete\. The device goes on with 2 thread\(s\)\.$/);
+    expect(r.took).toBeLessThan(10_000); // not the 30 s busy timeout
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/^knet: cpu worker 2 died \(its thread exited with code 1\) and was removed; the cpu device goes on with 2 thread\(s\)$/),
+    ]);
   });
 
   it.skipIf(!gpuOk)('node and deno train on the gpu device (WebGPU), with the cpu\'s numbers', () => {

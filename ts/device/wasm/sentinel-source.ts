@@ -10,7 +10,9 @@
 // READY when told to STOP; a retired slot's CLAIM is RETIRED), the sentinel then marks the
 // worker's slot DIED and wakes whoever waits on the slot's DONE word; the calling thread
 // sees DIED and ends its wait (threads.ts `wait`). Deno closes the channel when a worker
-// exits or throws, but not when it is terminated.
+// exits or throws, but not when it is terminated; terminate() there emits 'exit' at once,
+// on the calling thread, and the Web Lock the worker holds makes its thread stop
+// (worker-source.ts).
 //
 // Browsers have no such signal (a MessagePort there has no 'close' event), so a page's
 // sentinel (a module worker) uses Web Locks instead: each pool worker takes a lock of its

@@ -423,8 +423,13 @@ async function spawn(data: Record<string, unknown>, h: Handle, timeoutMs: number
   }
 }
 
-/** Names this page's pool in its workers' Web Locks. */
+/** Names this pool in its workers' Web Locks (locks are shared by every page of an origin). */
 const POOL_ID = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : String(Math.random()).slice(2);
+
+/** The Web Lock a worker in this slot holds while it lives; undefined without Web Locks. */
+function lockName(slot: number): string | undefined {
+  return typeof navigator !== 'undefined' && (navigator as any).locks ? `knet-cpu-${POOL_ID}-${slot}` : undefined;
+}
 
 interface WorkerEvents { message(m: any): void; error(e: any): void; exit(code: number): void }
 
@@ -432,11 +437,14 @@ async function startWorker(data: Record<string, unknown>, h: Handle, on: WorkerE
   if (runtime === 'node' || runtime === 'deno') {
     // node:worker_threads in Deno too: it can unref() a worker, which Deno's Worker cannot.
     const { Worker, MessageChannel } = await import('node:worker_threads');
-    // The worker keeps one end of a channel (unused); the sentinel sees the other close when it dies.
+    // The worker keeps one end of a channel (unused); the sentinel sees the other close when
+    // it dies. Where there are Web Locks (Deno) it holds one, so that terminate() stops it
+    // (worker-source.ts).
     const channel = sentinel ? new MessageChannel() : null;
+    const lock = lockName(data.slot as number);
     const w = new Worker(nodeWorkerSource(), {
       eval: true,
-      workerData: channel ? { ...data, lifeline: channel.port2 } : data,
+      workerData: { ...data, ...(channel ? { lifeline: channel.port2 } : {}), ...(lock ? { lock } : {}) },
       transferList: channel ? [channel.port2] : [],
     });
     if (channel) sentinel!.watch(data.slot as number, channel.port1);
@@ -456,9 +464,8 @@ async function startWorker(data: Record<string, unknown>, h: Handle, on: WorkerE
   const w = new Worker(url, { type: 'module', name: 'knet-cpu' });
   h.stop = () => w.terminate();
   h.crash = () => w.terminate();
-  // The lock the worker holds while it lives, unique to this page's pool and slot (locks
-  // are shared by every page of an origin); the sentinel asks for it once the worker is ready.
-  const lock = sentinel ? `knet-cpu-${POOL_ID}-${data.slot}` : undefined;
+  // The lock the worker holds while it lives; the sentinel asks for it once the worker is ready.
+  const lock = sentinel ? lockName(data.slot as number) : undefined;
   w.onerror = (e) => on.error(new Error(e.message));
   w.onmessage = (e) => {
     URL.revokeObjectURL(url);
