@@ -25,9 +25,10 @@
 // A worker that dies (its thread ends: 'error' and 'exit' events in node:worker_threads,
 // 'error' in a web worker) is marked DIED in its slot. Its events reach the calling thread
 // only when that thread is free, so while an op waits, the sentinel (sentinel-source.ts, a
-// thread that never blocks) sets DIED and wakes the waiter. The wait then
-// ends at once: a part the dead worker had not claimed runs on the caller (the op is
-// complete); a part it had claimed and not finished makes the op throw, naming the op
+// thread that never blocks; in browsers it learns of a death through a Web Lock the worker
+// held) sets DIED and wakes the waiter. The wait then ends at once: a part the dead worker
+// had not claimed runs on the caller (the op is complete); a part it had claimed and not
+// finished makes the op throw, naming the op
 // (its result is incomplete). Either way the worker is retired (its slot marked so that it
 // can never claim again, its thread terminated) with a one-line warning, and the device
 // goes on with one thread fewer; `await setThreads(n)` starts a replacement.
