@@ -1,5 +1,6 @@
 // `npm run bench -- threads [--quick] [--only handoff,crossovers,gemm,training] [--batches N]
-// [--windows N] [--rounds R] [--no-torch]`: the cpu device's thread pool. Prints Markdown tables:
+// [--windows N] [--rounds R] [--host-epochs E] [--no-torch]`: the cpu device's thread pool. Prints
+// Markdown tables:
 //   1. the hand-off: one task to one worker and back, with the worker spinning (ops back
 //      to back) and asleep (after an idle millisecond), beside a plain kernel call;
 //   2. crossovers: kernels of growing size on 1 thread and split over 2 (thresholds
@@ -9,7 +10,8 @@
 //   4. training: the MNIST MLP epoch, LeNet (N batches scaled to the 600 of an epoch) and
 //      a CharLM window, on 1 and 2 threads, and PyTorch on 1 and 2 threads on the same work
 //      where `python3 -c 'import torch'` works; R rounds (default 3) of knet then PyTorch,
-//      each cell the median over the rounds.
+//      each cell the median over the rounds; with --host-epochs E, then E MLP epochs on 2
+//      threads, each beside the peak loop's two-thread speedup just before and after it.
 // Samples of 1 and 2 threads alternate, so a load that comes and goes (this machine is
 // shared) falls on both; the load average before and after is printed with the tables.
 // Times are wall-clock (CPU time would add the threads up).
@@ -215,6 +217,29 @@ export async function run(args: string[]): Promise<void> {
   else console.log(`\nPyTorch: ${torch.info}`);
   console.log(`knet: losses agree across thread counts: ${knet.same}`);
   console.log(`load average before: ${loadBefore}; after: ${loadAfter}`);
+
+  // The host beside the 2-thread MLP epoch: the peak loop's two-thread speedup (no memory
+  // traffic, not our pool) just before and just after each epoch. On this shared VM the
+  // epoch's time follows what the host gives two threads at that moment.
+  const hostEpochs = Number(argValue(args, '--host-epochs') ?? 0);
+  if (hostEpochs > 0) {
+    const loop = await parallelPeak(300_000);
+    const speedup = () => median([0, 1, 2].map(() => { const [a, b] = loop.sample(); return (2 * a) / b; }));
+    await K.setThreads(2);
+    console.log('\n### the MLP epoch on 2 threads beside the host\'s two-core ceiling\n');
+    console.log('| epoch | knet 2 threads, s | peak loop speedup just before | just after |\n|---:|---:|---:|---:|');
+    const rows: Array<[number, number, number]> = [];
+    for (let i = 0; i < hostEpochs; i++) {
+      const before = speedup(), t = knetRound.mlpEpoch(2), after = speedup();
+      rows.push([t, before, after]);
+      console.log(`| ${i + 1} | ${secs(t)} | ${f2(before)} | ${f2(after)} |`);
+    }
+    await loop.close();
+    const free = rows.filter((r) => Math.min(r[1], r[2]) >= 1.8).map((r) => r[0]);
+    const shared = rows.filter((r) => Math.min(r[1], r[2]) < 1.8).map((r) => r[0]);
+    console.log(`\nEpochs with the loop at 1.8 or more both before and after: ${free.length}, median ${free.length ? secs(median(free)) : '-'} s; ` +
+      `the others: ${shared.length}, median ${shared.length ? secs(median(shared)) : '-'} s.`);
+  }
   }
   console.log(`\nthread pool: ${JSON.stringify(pool.stats)} (ops run threaded, parts handed to the worker, ` +
     `parts the caller took back); threads now: ${K.threads()}`);
@@ -307,7 +332,7 @@ async function setupKnet(K: KModule, data: Mnist, text: string, o: Work) {
   };
 
   let warm = false;
-  return async () => {
+  const round = async () => {
     for (const k of Object.keys(losses)) losses[k] = [[], []];
     const result: Record<'mlp' | 'lenet' | 'charlm', [number, number]> = { mlp: [0, 0], lenet: [0, 0], charlm: [0, 0] };
     for (const [key, f, reps] of [['mlp', mlpEpoch, o.mlpEpochs], ['lenet', lenetRun, 1], ['charlm', charRun, 1]] as const) {
@@ -326,6 +351,7 @@ async function setupKnet(K: KModule, data: Mnist, text: string, o: Work) {
     const last = { mlp: losses.mlp[0][0], lenet: losses.lenet[0][0], charlm: losses.charlm[0][0] };
     return { ...result, same, last };
   };
+  return Object.assign(round, { mlpEpoch });
 }
 
 // PyTorch: the same three workloads, alternating 1 and 2 threads in one process.
