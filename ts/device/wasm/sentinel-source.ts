@@ -31,22 +31,31 @@ import { SLOT } from './worker-source.js';
  */
 export const DIED = 24;
 
+/**
+ * What both sentinels run when a worker's thread has ended: the slot constants, and
+ * died(i32, at), which marks the slot at int32 index `at` DIED and wakes its waiter,
+ * unless the worker left on purpose.
+ */
+const core = `
+'use strict';
+const S = ${JSON.stringify({ ...SLOT, DIED })};
+function died(i32, at) {
+  // a worker that left its loop when told to (it clears READY then), or that the pool retired, left on purpose
+  if (Atomics.load(i32, at + S.READY) === 0 || Atomics.load(i32, at + S.CLAIM) === S.RETIRED) return;
+  Atomics.store(i32, at + S.DIED, 1);
+  Atomics.notify(i32, at + S.DONE);
+}
+`;
+
 /** Sentinel source for node:worker_threads: a CommonJS script given { memory } as workerData. */
 export function nodeSentinelSource(): string {
-  return `
-'use strict';
+  return `${core}
 const { parentPort, workerData } = require('node:worker_threads');
-const S = ${JSON.stringify({ ...SLOT, DIED })};
 const i32 = new Int32Array(workerData.memory.buffer);
 parentPort.on('message', (m) => {
   if (!m || !m.watch) return;
   const at = m.watch.slot >> 2, port = m.watch.port;
-  port.on('close', () => {
-    // a worker that left its loop when told to (it clears READY then), or that the pool retired, left on purpose
-    if (Atomics.load(i32, at + S.READY) === 0 || Atomics.load(i32, at + S.CLAIM) === S.RETIRED) return;
-    Atomics.store(i32, at + S.DIED, 1);
-    Atomics.notify(i32, at + S.DONE);
-  });
+  port.on('close', () => died(i32, at));
   port.on('message', () => {}); // a listener starts the port, so that 'close' is delivered
 });
 parentPort.postMessage({ ready: true });
@@ -58,21 +67,14 @@ parentPort.postMessage({ ready: true });
  * later one, { watch: { slot, lock } }, names a worker's slot and the Web Lock it holds.
  */
 export function webSentinelSource(): string {
-  return `
-'use strict';
-const S = ${JSON.stringify({ ...SLOT, DIED })};
+  return `${core}
 let i32 = null;
 self.onmessage = (e) => {
   const m = e.data;
   if (m && m.memory) { i32 = new Int32Array(m.memory.buffer); self.postMessage({ ready: true }); return; }
   if (!m || !m.watch || !i32) return;
   const at = m.watch.slot >> 2;
-  // granted once the worker that holds the lock is gone
-  navigator.locks.request(m.watch.lock, () => {
-    if (Atomics.load(i32, at + S.READY) === 0 || Atomics.load(i32, at + S.CLAIM) === S.RETIRED) return;
-    Atomics.store(i32, at + S.DIED, 1);
-    Atomics.notify(i32, at + S.DONE);
-  });
+  navigator.locks.request(m.watch.lock, () => died(i32, at)); // granted once the worker that holds the lock is gone
 };
 `;
 }
