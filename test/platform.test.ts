@@ -8,7 +8,8 @@
 // which save() writes too) in a browser. A cpu worker terminated while it runs its part:
 // in Deno it stops there and the op throws at once (worker-death.mjs); in Chromium it
 // finishes that op's part, and the page's sentinel (Web Locks) finds it dead before a
-// later op waits for it (worker-death.html).
+// later op waits for it (worker-death.html); one stopped at the busy timeout runs on until
+// the page is free, and the device reuses no memory it may write until then (worker-hung.html).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
@@ -46,15 +47,19 @@ describe('runtimes', () => {
     expect(r.threadsSame).toBe(true);
   });
 
-  it.skipIf(!existsSync(deno))('deno: a cpu worker terminated in the middle of its part stops there: the op throws at once, nothing writes its output afterwards, the device goes on', () => {
+  it.skipIf(!existsSync(deno))('deno: a cpu worker terminated in the middle of its part, or at the busy timeout, stops there: the op throws at once, nothing writes its output afterwards, the device goes on', () => {
     const r = parse(execFileSync(deno, ['run', '--allow-read', '--allow-env', 'test/platform/worker-death.mjs'],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     expect(r.error).toBeUndefined();
     expect(r).toMatchObject({ locks: true, started: 3, quiet: true, left: 2, afterSame: true, replaced: 3, replacedSame: true });
     expect(r.message).toMatch(/^knet cpu threads: worker 2 died while running its part of matmul \(kernel gemm\w*\); the op's result is incomplete\. The device goes on with 2 thread\(s\)\.$/);
     expect(r.took).toBeLessThan(10_000); // not the 30 s busy timeout
+    expect(r.hung).toMatchObject({ quiet: true, left: 2 });
+    expect(r.hung.message).toMatch(/^knet cpu threads: worker 1 did not finish its part of the debug spin kernel \(kernel __spin\) within 50 ms and was stopped; the op's result is incomplete\./);
+    expect(r.hung.settledAfter).toBeLessThan(1_000); // its 'exit' event: it stopped at terminate(), 10 s before its part would have ended
     expect(r.warnings).toEqual([
       expect.stringMatching(/^knet: cpu worker 2 died \(its thread exited with code 1\) and was removed; the cpu device goes on with 2 thread\(s\)$/),
+      expect.stringMatching(/^knet: cpu worker 1 did not finish its part of the debug spin kernel .* \(until its thread has ended, the device reuses no memory\); the cpu device goes on with 2 thread\(s\)$/),
     ]);
   });
 
@@ -137,6 +142,18 @@ describe('runtimes', () => {
       expect(r.after).toBeLessThan(5_000); // not the 30 s busy timeout: the dead worker's part was not waited for
       expect(r.warnings).toEqual([
         expect.stringMatching(/^knet: cpu worker 2 died between ops \(its thread ended\) and was removed; the cpu device goes on with 3 thread\(s\)$/),
+      ]);
+    });
+
+    it('a cpu worker stopped at the busy timeout runs on until the page is free: the op throws, and no memory it may write is reused until its thread has ended', async () => {
+      const r = await page([], 'browser-worker-hung', base, 'worker-hung.html');
+      expect(r.error).toBeUndefined();
+      expect(r).toMatchObject({ isolated: true, locks: true, started: 3, settledAtThrow: false, runsOn: true, moved: true,
+        meanwhileSame: true, zQuiet: true, settledBusy: false, settled: true, reused: true, stopped: true, replaced: 3, replacedSame: true });
+      expect(r.settledAfter).toBeLessThan(8_000); // Chromium ended it ~2 s after the page was free, long before its 10 s part would have
+      expect(r.message).toMatch(/^knet cpu threads: worker 1 did not finish its part of the debug spin kernel \(kernel __spin\) within 50 ms and was stopped; the op's result is incomplete\. The device goes on with 2 thread\(s\)\.$/);
+      expect(r.warnings).toEqual([
+        expect.stringMatching(/^knet: cpu worker 1 did not finish its part of the debug spin kernel .* and was stopped \(until its thread has ended, the device reuses no memory\); the cpu device goes on with 2 thread\(s\)$/),
       ]);
     });
 

@@ -3,7 +3,8 @@
 // shapes are cut into parts); training gives identical losses for any thread count; a
 // worker that throws, hangs or dies (its thread terminated in the middle of a big gemm,
 // or while idle) surfaces at once as an Error or a one-line notice and the device goes on;
-// a Node process with threads exits on its own.
+// one stopped at the busy timeout that runs on gets no memory it may write handed out again
+// until its thread has ended; a Node process with threads exits on its own.
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as K from '../ts/index.js';
@@ -46,7 +47,7 @@ const out = (...shape: number[]) => K.zeros(shape);
 
 describe('thread pool', () => {
   beforeAll(async () => { forceSplits(); });
-  afterEach(() => { pool.timeouts.pickupMs = 10_000; pool.timeouts.busyMs = 300_000; pool.stealing = true; pool.onHandOff = null; });
+  afterEach(() => { pool.timeouts.pickupMs = 10_000; pool.timeouts.busyMs = 300_000; pool.stealing = true; pool.onHandOff = null; pool.deferStops = null; });
   afterAll(async () => { Object.assign(MIN_WORK, defaults); await K.setThreads(2); });
 
   it('has a shared memory and starts workers at import on a machine with more than one core', () => {
@@ -250,6 +251,56 @@ describe('thread pool', () => {
     expect(await K.setThreads(3)).toBe(3); // a new worker replaces the dead one
     expect(bits(K.matmul(sa, sb))).toEqual(one);
     a.dispose(); b.dispose();
+  });
+
+  it('a worker stopped at the busy timeout that runs on (as in Chromium): the op throws, and no memory it may write is reused until its thread has ended', async () => {
+    const sa = randT(300, 200), sb = randT(200, 250);
+    await K.setThreads(1);
+    const one = bits(K.matmul(sa, sb));
+    expect(await K.setThreads(3)).toBe(3);
+    K.matmul(sa, sb).dispose(); // the workers' scratch exists
+    const scratch = (dev as any).scratches.map((s: { ptr: number }) => s.ptr), meta = (dev as any).meta;
+    pool.stealing = false;
+    pool.timeouts.busyMs = 50;
+    pool.deferStops = []; // terminate() takes effect only when the test says, as in a busy Chromium page
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const n = 4096, y = K.zeros(n), p = dev.ptr(y);
+    try {
+      // worker 1 writes y[16..1040) for 800 ms: the pool stops waiting after 50
+      const parts = [{ fn: 'fill', args: [p, 16, 7] }, { fn: '__spin', args: [p + 64, 1024, 800] }, { fn: 'fill', args: [p + 8192, 16, 7] }];
+      expect(() => pool.run(parts as any, (dev as any).k)).toThrow(
+        /^knet cpu threads: worker 1 did not finish its part of the debug spin kernel \(kernel __spin\) within 50 ms and was stopped; the op's result is incomplete\. The device goes on with 2 thread\(s\)\.$/);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/^knet: cpu worker 1 did not finish its part of the debug spin kernel .* and was stopped \(until its thread has ended, the device reuses no memory\); the cpu device goes on with 2 thread\(s\)$/);
+      expect(pool.settled()).toBe(false);
+      const first = y.dataSync()[16];
+      const until = performance.now() + 20;
+      while (performance.now() < until) { /* the stopped worker runs on */ }
+      expect(y.dataSync()[16]).not.toBe(first);
+      // freed, y's block is held back; the next ops get other blocks, fresh scratch and metadata, and the right bits
+      y.dispose();
+      const z = K.zeros(n);
+      expect(dev.ptr(z)).not.toBe(p);
+      expect(bits(K.matmul(sa, sb))).toEqual(one);
+      expect((dev as any).scratches.slice(1).map((s: { ptr: number }) => s.ptr)).not.toContain(scratch[1]);
+      expect((dev as any).meta).not.toBe(meta);
+      expect([...z.dataSync()].every((v) => v === 0)).toBe(true);
+      expect(pool.settled()).toBe(false);
+      z.dispose();
+    } finally {
+      warn.mockRestore();
+      for (const stop of pool.deferStops ?? []) stop();
+      pool.deferStops = null;
+    }
+    const t0 = performance.now(); // its thread ends: Node's 'exit' event or the sentinel says so
+    while (!pool.settled() && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+    expect(pool.settled()).toBe(true);
+    const got: number[] = [];
+    for (let i = 0; i < 64 && !got.includes(p); i++) got.push(dev.ptr(K.zeros(n))); // the held blocks are back in the pool
+    expect(got).toContain(p);
+    expect(bits(K.matmul(sa, sb))).toEqual(one);
+    expect(await K.setThreads(3)).toBe(3);
+    expect(bits(K.matmul(sa, sb))).toEqual(one);
   });
 
   it('a worker that dies while idle: the next op completes without it; between ops its exit event removes it; one notice each', async () => {

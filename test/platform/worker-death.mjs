@@ -3,7 +3,8 @@
 // Deno 2.9 a worker busy in a kernel ran on after terminate() unless it held a Web Lock,
 // and went on writing the product after the op had thrown): the op throws at once, naming
 // the op, nothing writes the output after that, and the device goes on with the threads
-// left and with a replacement. Prints one JSON line.
+// left and with a replacement. Then a worker stopped at the busy timeout: the pool learns
+// at once (its 'exit' event) that it has ended, and it writes no more. Prints one JSON line.
 import * as K from '../../dist/index.js';
 import { cpuDevice } from '../../dist/device/cpu.js';
 
@@ -35,12 +36,31 @@ try {
   r.afterSame = same(bits(K.matmul(sa, sb)), small);
   r.replaced = await K.setThreads(3);
   r.replacedSame = same(bits(K.matmul(sa, sb)), small);
+
+  // A part that runs past the busy timeout (the debug spin kernel, writing y for 10 s): the
+  // op throws and the worker is terminated; its lock stops it at once and its 'exit' event
+  // tells the pool, which until then holds back freed blocks (threads.ts, "Hung workers").
+  pool.stealing = false;
+  pool.timeouts.busyMs = 50;
+  const y = K.zeros(4096), p = cpuDevice.ptr(y), h = (r.hung = {});
+  try {
+    pool.run([{ fn: 'fill', args: [p, 16, 7] }, { fn: '__spin', args: [p + 64, 1024, 10_000] }, { fn: 'fill', args: [p + 8192, 16, 7] }], cpuDevice.k);
+  } catch (e) { h.message = e.message; }
+  h.settledAtThrow = pool.settled();
+  const t1 = performance.now();
+  while (!pool.settled() && performance.now() - t1 < 10_000) await new Promise((res) => setTimeout(res, 10));
+  h.settledAfter = performance.now() - t1;
+  const atSettled = bits(y);
+  await new Promise((res) => setTimeout(res, 200));
+  h.quiet = same(bits(y), atSettled);
+  h.left = K.threads();
 } catch (e) {
   r.error = String(e?.stack ?? e);
 } finally {
   console.warn = warn;
   pool.onHandOff = null;
   pool.stealing = true;
+  pool.timeouts.busyMs = 300_000;
 }
 r.warnings = warnings;
 console.log(JSON.stringify(r));

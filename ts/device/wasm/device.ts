@@ -1,6 +1,9 @@
 // The cpu device: tensors in WebAssembly linear memory, kernels from assembly/.
 // Storage handles are byte offsets. Freed blocks go to free lists by size class;
-// the heap only grows when no pooled block fits.
+// the heap only grows when no pooled block fits. While a worker that was stopped in the
+// middle of its part may still be running (threads.ts, "Hung workers"), freed blocks are
+// held back instead, and the scratch and metadata blocks its part may write are replaced:
+// no memory it could write is handed out again until its thread has ended.
 //
 // Over a shared memory the device has a thread pool (threads.ts): heavy kernels are cut
 // into parts along axes whose elements are independent (split.ts), so results are
@@ -55,6 +58,9 @@ export class WasmDevice implements Device {
   private scratches: Array<{ ptr: number; bytes: number }> = [];
   /** The thread pool, on a shared memory only (the `-mt` build). */
   readonly workers: ThreadPool | null;
+  /** Blocks freed while a stopped worker may still write (size class, address). */
+  private held: Array<[number, number]> = [];
+  private heldBytes = 0;
 
   constructor(mod: WasmModule) {
     this.wmem = mod.memory;
@@ -64,6 +70,27 @@ export class WasmDevice implements Device {
     this.meta = this.bump(META_BYTES);
     // The pool's control block sits in the first pages, below every tensor.
     this.workers = mod.shared ? new ThreadPool(mod, this.bump(ThreadPool.BYTES)) : null;
+    if (this.workers) this.workers.onLoose = () => this.abandon();
+  }
+
+  /**
+   * A worker was stopped in the middle of its part: the blocks that part may write besides
+   * the op's output (the workers' packing scratch, depth slices, the kernel metadata) are
+   * given up for new ones, and go back to the pool with the rest once it has ended.
+   */
+  private abandon(): void {
+    for (const s of [...this.scratches.slice(1), this.slices]) {
+      if (s.bytes) this.discard(s.bytes, s.ptr);
+      s.ptr = 0; s.bytes = 0;
+    }
+    this.discard(META_BYTES, this.meta);
+    this.meta = this.bump(META_BYTES);
+  }
+
+  /** Back to the pool; held back while a stopped worker may still write into it. */
+  private discard(cls: number, handle: number): void {
+    if (this.workers && !this.workers.settled()) { this.held.push([cls, handle]); this.heldBytes += cls; }
+    else this.free.put(cls, handle);
   }
 
   /** Threads that kernels may use now (1 without a pool). */
@@ -89,7 +116,7 @@ export class WasmDevice implements Device {
       const pages = Math.ceil((end - have) / PAGE);
       if (have / PAGE + pages > MAX_PAGES) {
         throw new Error(`knet cpu: out of WebAssembly memory: ${bytes} more bytes asked with ` +
-          `${this.live} live and ${this.free.pooled} pooled (the limit is 4 GiB). ` +
+          `${this.live} live and ${this.free.pooled + this.heldBytes} pooled (the limit is 4 GiB). ` +
           `Dispose tensors you no longer need, or use tidy().`);
       }
       this.wmem.grow(pages);
@@ -99,6 +126,11 @@ export class WasmDevice implements Device {
   }
 
   alloc(bytes: number): Storage {
+    if (this.held.length && this.workers!.settled()) {
+      for (const [cls, h] of this.held) this.free.put(cls, h);
+      this.held = [];
+      this.heldBytes = 0;
+    }
     const cls = sizeClass(Math.max(bytes, 4));
     const handle = this.free.take(cls) ?? this.bump(cls);
     this.live += cls;
@@ -110,11 +142,11 @@ export class WasmDevice implements Device {
     const cls = sizeClass(Math.max(s.bytes, 4));
     this.live -= cls;
     this.count--;
-    this.free.put(cls, s.handle);
+    this.discard(cls, s.handle);
   }
 
   memory(): MemoryInfo {
-    return { live: this.live, pooled: this.free.pooled, tensors: this.count };
+    return { live: this.live, pooled: this.free.pooled + this.heldBytes, tensors: this.count };
   }
 
   /** Byte address of a tensor's first element. */
@@ -315,7 +347,7 @@ export class WasmDevice implements Device {
   /** A block that only grows: at least `need` bytes, its old storage back to the pool. */
   private grown(s: { ptr: number; bytes: number }, need: number): number {
     if (need > s.bytes) {
-      if (s.bytes) this.free.put(s.bytes, s.ptr);
+      if (s.bytes) this.discard(s.bytes, s.ptr);
       s.bytes = sizeClass(need);
       s.ptr = this.free.take(s.bytes) ?? this.bump(s.bytes);
     }

@@ -32,14 +32,22 @@ import { SLOT } from './worker-source.js';
 export const DIED = 24;
 
 /**
+ * Int32 index of the ENDED word: set to 1 by the sentinel when the worker's thread has
+ * ended, however it ended (DIED is set only when it was not on purpose). The pool reads it
+ * to know that a worker it stopped while it ran a part writes no more (threads.ts `settled`).
+ */
+export const ENDED = 25;
+
+/**
  * What both sentinels run when a worker's thread has ended: the slot constants, and
- * died(i32, at), which marks the slot at int32 index `at` DIED and wakes its waiter,
- * unless the worker left on purpose.
+ * died(i32, at), which marks the slot at int32 index `at` ENDED, and DIED with its waiter
+ * woken unless the worker left on purpose.
  */
 const core = `
 'use strict';
-const S = ${JSON.stringify({ ...SLOT, DIED })};
+const S = ${JSON.stringify({ ...SLOT, DIED, ENDED })};
 function died(i32, at) {
+  Atomics.store(i32, at + S.ENDED, 1);
   // a worker that left its loop when told to (it clears READY then), or that the pool retired, left on purpose
   if (Atomics.load(i32, at + S.READY) === 0 || Atomics.load(i32, at + S.CLAIM) === S.RETIRED) return;
   Atomics.store(i32, at + S.DIED, 1);

@@ -38,18 +38,25 @@
 // were complete); a claimed part that runs past `busyMs` retires the worker and that op
 // throws. These timeouts are also all a page without Web Locks has for a worker that dies
 // during an op.
+//
+// A worker stopped that way may not stop at once: Chromium ends a busy worker only ~2 s
+// after terminate(), and only once the page's main thread is free. Until its thread has
+// ended (the sentinel sets ENDED; in Node, and in Deno where it holds its lock, its 'exit'
+// event says so) it may go on writing where its part writes: the op's output, a packing
+// scratch, the kernel's metadata. So the pool reports it (`onLoose`, `settled`) and the
+// device reuses no memory until then (device.ts, `discard`).
 
 import { runtime } from '../../runtime.js';
 import type { WasmModule } from './module.js';
-import { DIED, nodeSentinelSource, webSentinelSource } from './sentinel-source.js';
-import { FAULT_KERNEL, SLOT, nodeWorkerSource, webWorkerSource } from './worker-source.js';
+import { DIED, ENDED, nodeSentinelSource, webSentinelSource } from './sentinel-source.js';
+import { FAULT_KERNEL, SLOT, SPIN_KERNEL, nodeWorkerSource, webWorkerSource } from './worker-source.js';
 
 /** Kernel exports that workers can run, by task id. Only these are threaded. */
 export const KERNELS = [
   'gemmBlock', 'gemmRowsBlock', 'gemmDotBlock', 'gemmSlices', 'conv4ForwardImages', 'conv4BackwardDataImages', 'conv4BackwardFilterTaps',
   'poolForwardPlanes', 'poolBackwardPlanes', 'unary', 'binaryScalar', 'binaryOuter', 'fill',
   'i32ToF32', 'reduceRange', 'softmaxRange', 'optimStepScaled', 'lstmForward', 'lstmBackwardCols',
-  'dropout', FAULT_KERNEL,
+  'dropout', FAULT_KERNEL, SPIN_KERNEL,
 ] as const;
 export type KernelName = typeof KERNELS[number];
 const KERNEL_ID = new Map<string, number>(KERNELS.map((k, i) => [k, i]));
@@ -61,7 +68,7 @@ const OP_OF: Record<KernelName, string> = {
   unary: 'an elementwise op', binaryScalar: 'an elementwise op with a scalar', binaryOuter: 'a broadcasting op',
   fill: 'fill', i32ToF32: 'an int-to-float copy', reduceRange: 'a reduction', softmaxRange: 'softmax',
   optimStepScaled: 'an optimizer step', lstmForward: 'the LSTM cell', lstmBackwardCols: 'the LSTM cell gradient',
-  dropout: 'dropout', [FAULT_KERNEL]: 'the debug fault kernel',
+  dropout: 'dropout', [FAULT_KERNEL]: 'the debug fault kernel', [SPIN_KERNEL]: 'the debug spin kernel',
 };
 const opName = (fn: string) => `${OP_OF[fn as KernelName] ?? fn} (kernel ${fn})`;
 
@@ -79,6 +86,9 @@ interface Handle {
   dead: boolean;
   seen: number;            // the worker's SEEN when last checked, and when that was (ms)
   seenAt: number;
+  locked: boolean;         // it holds its Web Lock (worker-source.ts)
+  loose: boolean;          // stopped in the middle of a part; its thread may not have ended
+  ended: boolean;          // its thread is known to have ended (its 'exit' event)
   stop(): void;            // terminates the worker
   crash(): void;           // the same, for the crash() test hook (the pool is not told)
 }
@@ -111,6 +121,15 @@ export class ThreadPool {
   stealing = true;
   /** Test hook: called in run() once the workers' tasks are handed out, before the caller's own part. */
   onHandOff: (() => void) | null = null;
+  /**
+   * Called when a worker is stopped in the middle of its part (the busy timeout), before the
+   * op throws: until `settled()`, that worker may still write where its part writes.
+   */
+  onLoose: (() => void) | null = null;
+  /** Test hook: an array makes retire() leave each terminate() in it, as Chromium delays it. */
+  deferStops: Array<() => void> | null = null;
+  /** Workers stopped in the middle of a part whose threads are not yet known to have ended. */
+  private looseCount = 0;
   /** Counters since the pool started: ops run threaded, parts handed to workers, parts taken back. */
   readonly stats = { ops: 0, handed: 0, takenBack: 0 };
 
@@ -164,7 +183,8 @@ export class ThreadPool {
       const slot = this.ctl + index * SLOT.BYTES;
       new Uint8Array(this.mod.memory.buffer, slot, SLOT.BYTES).fill(0);
       const data = { module: this.mod.module, memory: this.mod.memory, slot, names, spin: WORKER_SPIN };
-      const h: Handle = { slot, seq: 0, ready: false, dead: false, seen: 0, seenAt: 0, stop: () => {}, crash: () => {} };
+      const h: Handle = { slot, seq: 0, ready: false, dead: false, seen: 0, seenAt: 0, locked: false, loose: false, ended: false,
+        stop: () => {}, crash: () => {} };
       this.handles.push(h);
       jobs.push(spawn(data, h, timeoutMs, sentinel, (why) => this.lost(h, why)));
     }
@@ -237,6 +257,7 @@ export class ThreadPool {
     const call = (p: Part) => {
       try {
         if (p.fn === FAULT_KERNEL) throw new Error('the debug fault kernel ran (a test of worker failures)');
+        if (p.fn === SPIN_KERNEL) throw new Error('the debug spin kernel runs only in a worker');
         k[p.fn](...p.args);
       } catch (e) { error ??= e; }
     };
@@ -286,7 +307,11 @@ export class ThreadPool {
       if (Atomics.load(i32, DONE) === seq) break;
       if (now() - started > this.timeouts.busyMs) {
         const n = this.handles.indexOf(h) + 1;
-        this.retire(h, `did not finish its part of ${opName(p.fn)} within ${this.timeouts.busyMs} ms and was stopped`);
+        h.loose = true;
+        this.looseCount++;
+        this.onLoose?.();
+        this.retire(h, `did not finish its part of ${opName(p.fn)} within ${this.timeouts.busyMs} ms and was stopped ` +
+          '(until its thread has ended, the device reuses no memory)');
         return new Error(`knet cpu threads: worker ${n} did not finish its part of ${opName(p.fn)} ` +
           `within ${this.timeouts.busyMs} ms and was stopped; the op's result is incomplete. ` +
           `The device goes on with ${this.threads()} thread(s).`);
@@ -319,6 +344,18 @@ export class ThreadPool {
       `the op's result is incomplete. The device goes on with ${this.threads()} thread(s).`);
   }
 
+  /**
+   * Whether no worker stopped in the middle of a part may still be running: true unless
+   * one is, and its thread has not been seen to end (ENDED, or its 'exit' event).
+   */
+  settled(): boolean {
+    if (this.looseCount === 0) return true;
+    for (const h of this.handles) {
+      if (h.loose && (h.ended || Atomics.load(this.i32, (h.slot >> 2) + ENDED) !== 0)) { h.loose = false; this.looseCount--; }
+    }
+    return this.looseCount === 0;
+  }
+
   private outcome(h: Handle, fn: string): Error | null {
     const at = h.slot >> 2;
     if (this.i32[at + SLOT.STATUS] === 0) return null;
@@ -336,7 +373,8 @@ export class ThreadPool {
     Atomics.store(this.i32, (h.slot >> 2) + SLOT.CLAIM, SLOT.RETIRED);
     h.dead = true;
     h.ready = false;
-    try { h.stop(); } catch { /* already gone */ }
+    if (this.deferStops) this.deferStops.push(() => h.stop());
+    else try { h.stop(); } catch { /* already gone */ }
     if (why) console.warn(`knet: cpu worker ${this.handles.indexOf(h) + 1} ${why}; the cpu device goes on with ${this.threads()} thread(s)`);
   }
 
@@ -408,10 +446,16 @@ async function spawn(data: Record<string, unknown>, h: Handle, timeoutMs: number
       timer = setTimeout(() => reject(new Error(`knet cpu threads: a worker did not start within ${timeoutMs} ms`)), timeoutMs);
       const events: WorkerEvents = {
         message: (m) => {
-          if (m?.ready) { h.ready = true; resolve(); } else reject(new Error(`knet cpu threads: a worker failed to start: ${m?.error}`));
+          if (m?.ready) { h.ready = true; h.locked = !!m.locked; resolve(); } else reject(new Error(`knet cpu threads: a worker failed to start: ${m?.error}`));
         },
         error: (e) => { if (h.ready) lost(String(e?.message ?? e)); else reject(e); },
-        exit: (code) => { if (h.ready) lost(`its thread exited with code ${code}`); else reject(new Error(`knet cpu threads: a worker exited (code ${code}) before it started`)); },
+        exit: (code) => {
+          // Node's 'exit' comes once the thread has ended; Deno's at terminate(), when only
+          // the lock the worker holds makes its thread stop at once (worker-source.ts).
+          if (runtime === 'node' || h.locked) h.ended = true;
+          if (h.ready) lost(`its thread exited with code ${code}`);
+          else reject(new Error(`knet cpu threads: a worker exited (code ${code}) before it started`));
+        },
       };
       startWorker(data, h, events, sentinel).catch(reject);
     });

@@ -29,6 +29,13 @@ export const SLOT = {
 /** Kernel name a test uses to make a worker throw (it is not a module export). */
 export const FAULT_KERNEL = '__fault';
 
+/**
+ * Kernel name a test uses for a part that runs long and writes memory the whole time, as
+ * a hung kernel might: __spin(ptr, n, ms) fills the n floats at byte address ptr with
+ * 1, 2, 3, ... over and over for ms milliseconds (not a module export).
+ */
+export const SPIN_KERNEL = '__spin';
+
 const core = `
 'use strict';
 const S = ${JSON.stringify(SLOT)};
@@ -46,9 +53,13 @@ async function main(d, post) {
       abort(msg, file, line, col) { throw new Error('knet kernel abort: ' + text(msg) + ' at ' + text(file) + ':' + line + ':' + col); },
     };
     const instance = await WebAssembly.instantiate(d.module, { env });
+    const spin = (ptr, n, ms) => {
+      const f32 = new Float32Array(memory.buffer), end = performance.now() + ms;
+      for (let v = 1; performance.now() < end; v++) f32.fill(v, ptr >> 2, (ptr >> 2) + n);
+    };
     fns = d.names.map((name) => name === ${JSON.stringify(FAULT_KERNEL)}
       ? () => { throw new Error('the debug fault kernel ran (a test of worker failures)'); }
-      : instance.exports[name]);
+      : name === ${JSON.stringify(SPIN_KERNEL)} ? spin : instance.exports[name]);
   } catch (e) {
     post({ error: String((e && e.message) || e) });
     return;
