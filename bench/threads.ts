@@ -11,7 +11,8 @@
 //      a CharLM window, on 1 and 2 threads, and PyTorch on 1 and 2 threads on the same work
 //      where `python3 -c 'import torch'` works; R rounds (default 3) of knet then PyTorch,
 //      each cell the median over the rounds; with --host-epochs E, then E MLP epochs on 2
-//      threads, each beside the peak loop's two-thread speedup just before and after it.
+//      threads, each beside the peak loop's two-thread speedup and the hand-off's latency
+//      just before and after it.
 // Samples of 1 and 2 threads alternate, so a load that comes and goes (this machine is
 // shared) falls on both; the load average before and after is printed with the tables.
 // Times are wall-clock (CPU time would add the threads up).
@@ -226,13 +227,19 @@ export async function run(args: string[]): Promise<void> {
     const loop = await parallelPeak(300_000);
     const speedup = () => median([0, 1, 2].map(() => { const [a, b] = loop.sample(); return (2 * a) / b; }));
     await K.setThreads(2);
+    // and the hand-off between the two cores (a task to a spinning worker and back): what
+    // the epoch's ~16,000 threaded ops each pay once, and a measure of how far apart the
+    // host has put the two threads (the same core complex or not)
+    const p = dev.ptr(scratch), k = (dev as any).k;
+    const parts = [{ fn: 'fill' as const, args: [p, 4, 1] }, { fn: 'fill' as const, args: [p + 16, 4, 2] }];
+    const handoffUs = () => median(Array.from({ length: 5 }, () => sampleUs(() => pool.run(parts, k), 2000)));
     console.log('\n### the MLP epoch on 2 threads beside the host\'s two-core ceiling\n');
-    console.log('| epoch | knet 2 threads, s | peak loop speedup just before | just after |\n|---:|---:|---:|---:|');
+    console.log('| epoch | knet 2 threads, s | peak loop speedup just before | just after | hand-off µs before | after |\n|---:|---:|---:|---:|---:|---:|');
     const rows: Array<[number, number, number]> = [];
     for (let i = 0; i < hostEpochs; i++) {
-      const before = speedup(), t = knetRound.mlpEpoch(2), after = speedup();
+      const h0 = handoffUs(), before = speedup(), t = knetRound.mlpEpoch(2), after = speedup(), h1 = handoffUs();
       rows.push([t, before, after]);
-      console.log(`| ${i + 1} | ${secs(t)} | ${f2(before)} | ${f2(after)} |`);
+      console.log(`| ${i + 1} | ${secs(t)} | ${f2(before)} | ${f2(after)} | ${f2(h0)} | ${f2(h1)} |`);
     }
     await loop.close();
     const free = rows.filter((r) => Math.min(r[1], r[2]) >= 1.8).map((r) => r[0]);
