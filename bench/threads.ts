@@ -1,5 +1,5 @@
 // `npm run bench -- threads [--quick] [--only handoff,crossovers,gemm,training] [--batches N]
-// [--windows N] [--rounds R] [--host-epochs E] [--no-torch]`: the cpu device's thread pool. Prints
+// [--windows N] [--rounds R] [--host-epochs E] [--duel D] [--no-torch]`: the cpu device's thread pool. Prints
 // Markdown tables:
 //   1. the hand-off: one task to one worker and back, with the worker spinning (ops back
 //      to back) and asleep (after an idle millisecond), beside a plain kernel call;
@@ -12,11 +12,13 @@
 //      where `python3 -c 'import torch'` works; R rounds (default 3) of knet then PyTorch,
 //      each cell the median over the rounds; with --host-epochs E, then E MLP epochs on 2
 //      threads, each beside the peak loop's two-thread speedup and the hand-off's latency
-//      just before and after it.
+//      just before and after it; with --duel D, then D trios of each workload by turns:
+//      knet on 2 threads, PyTorch on 1, PyTorch on 2, seconds apart, with PyTorch's time
+//      over knet's in each trio (a paired comparison the host's phases cannot tilt).
 // Samples of 1 and 2 threads alternate, so a load that comes and goes (this machine is
 // shared) falls on both; the load average before and after is printed with the tables.
 // Times are wall-clock (CPU time would add the threads up).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -247,7 +249,37 @@ export async function run(args: string[]): Promise<void> {
     console.log(`\nEpochs with the loop at 1.8 or more both before and after: ${free.length}, median ${free.length ? secs(median(free)) : '-'} s; ` +
       `the others: ${shared.length}, median ${shared.length ? secs(median(shared)) : '-'} s.`);
   }
+  // The duel: knet on 2 threads against PyTorch on 1 and on 2, by turns seconds apart (one
+  // PyTorch process kept waiting for each request), so that each trio falls in one phase
+  // of the shared host; the order rotates from trio to trio so that no side always follows
+  // the same one. Each trio gives PyTorch's time over knet's; the table has their medians.
+  const duels = Number(argValue(args, '--duel') ?? 0);
+  if (duels > 0 && !noTorch) await duel(duels);
+  async function duel(n: number) {
+    const server = await torchServer(data, text, { lenetBatches, windows, mlpEpochs });
+    if (typeof server === 'string') { console.log(`\nduel: PyTorch ${server}`); return; }
+    console.log(`\n### duel: knet on 2 threads against PyTorch on 1 and on 2, by turns (${n} trios each; seconds)\n`);
+    console.log('| work | knet 2 threads | PyTorch 1 thread | PyTorch 2 threads | PyTorch 1 / knet | PyTorch 2 / knet | trios with knet ahead of both |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    const works = [['mlp', 'MLP epoch', knetRound.mlpEpoch], ['charlm', 'CharLM window', knetRound.charRun],
+      ['lenet', `LeNet epoch (${lenetBatches} batches scaled to 600)`, knetRound.lenetRun]] as const;
+    const trios: string[] = [];
+    for (const [key, label, f] of works) {
+      await K.setThreads(2); f(2); // warm-up
+      const k: number[] = [], t1: number[] = [], t2: number[] = [];
+      const turns = [async () => { await K.setThreads(2); k.push(f(2)); }, async () => { t1.push(await server.run(key, 1)); },
+        async () => { t2.push(await server.run(key, 2)); }];
+      for (let i = 0; i < n; i++) for (let j = 0; j < 3; j++) await turns[(i + j) % 3]();
+      const r1 = k.map((x, i) => t1[i] / x), r2 = k.map((x, i) => t2[i] / x);
+      const ahead = k.filter((x, i) => x < t1[i] && x < t2[i]).length;
+      console.log(`| ${label} | ${secs(median(k))} | ${secs(median(t1))} | ${secs(median(t2))} | ${f2(median(r1))} | ${f2(median(r2))} | ${ahead} of ${n} |`);
+      trios.push(`- ${key}: ${k.map((x, i) => `${secs(x)}/${secs(t1[i])}/${secs(t2[i])}`).join(', ')}`);
+    }
+    console.log(`\nEach trio (knet 2 threads / PyTorch 1 / PyTorch 2, s):\n${trios.join('\n')}\n\nPyTorch: ${server.info}`);
+    await server.close();
   }
+  }
+
   console.log(`\nthread pool: ${JSON.stringify(pool.stats)} (ops run threaded, parts handed to the worker, ` +
     `parts the caller took back); threads now: ${K.threads()}`);
   scratch.dispose();
@@ -358,7 +390,7 @@ async function setupKnet(K: KModule, data: Mnist, text: string, o: Work) {
     const last = { mlp: losses.mlp[0][0], lenet: losses.lenet[0][0], charlm: losses.charlm[0][0] };
     return { ...result, same, last };
   };
-  return Object.assign(round, { mlpEpoch });
+  return Object.assign(round, { mlpEpoch, lenetRun, charRun });
 }
 
 // PyTorch: the same three workloads, alternating 1 and 2 threads in one process.
@@ -426,6 +458,20 @@ def charlm():
         state = (h.detach(), c.detach())
     return sorted(times)[len(times) // 2]
 
+import re
+blas = re.search(r'BLAS_INFO=([^,\s]+)', torch.__config__.show())
+info = 'PyTorch %s, BLAS_INFO=%s, BLAS: %s, %s' % (torch.__version__, blas.group(1) if blas else '?', BLAS, torch.__config__.parallel_info().splitlines()[-1].strip())
+work = {'mlp': mlp, 'lenet': lenet, 'charlm': charlm}
+if len(sys.argv) > 7 and sys.argv[7] == 'serve':
+    # one run per request line "<work> <threads>", answered "T <seconds>"; each work warmed up once
+    print('READY ' + json.dumps(info), flush=True)
+    warm = set()
+    for line in sys.stdin:
+        name, n = line.split()
+        set_threads(int(n))
+        if name not in warm: work[name](); warm.add(name)
+        print('T %.6f' % work[name](), flush=True)
+    sys.exit(0)
 res = {}
 for name, f, reps in [('mlp', mlp, mlp_epochs), ('lenet', lenet, 1), ('charlm', charlm, 1)]:
     set_threads(1); f()
@@ -434,23 +480,33 @@ for name, f, reps in [('mlp', mlp, mlp_epochs), ('lenet', lenet, 1), ('charlm', 
         for n in (1, 2):
             set_threads(n); t[n].append(f())
     res[name] = [sorted(t[1])[len(t[1]) // 2], sorted(t[2])[len(t[2]) // 2]]
-import re
-blas = re.search(r'BLAS_INFO=([^,\s]+)', torch.__config__.show())
-res['info'] = 'PyTorch %s, BLAS_INFO=%s, BLAS: %s, %s' % (torch.__version__, blas.group(1) if blas else '?', BLAS, torch.__config__.parallel_info().splitlines()[-1].strip())
+res['info'] = info
 print('RESULT ' + json.dumps(res))
 `;
 
+/** The python with torch, or null. */
+function torchPython(): string | null {
+  return ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) ?? null;
+}
+const NO_TORCH = 'skipped: no python3 with torch (Debian: apt-get install python3-torch)';
+
+/** The PyTorch script's files in a fresh directory, and its arguments. */
+function torchFiles(data: Mnist, text: string, o: Work): { dir: string; argv: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'knet-threads-'));
+  const file = (name: string, bytes: Uint8Array | string) => { const p = join(dir, name); writeFileSync(p, bytes); return p; };
+  const raw = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  return { dir, argv: [file('t.py', TORCH), file('x', raw(data.xtrn)), file('y', raw(data.ytrn)), file('text', text),
+    String(o.lenetBatches), String(o.windows), String(o.mlpEpochs)] };
+}
+
 /** PyTorch's three workloads, or why they were skipped. */
 function runTorch(data: Mnist, text: string, o: Work): Record<'mlp' | 'lenet' | 'charlm', [number, number]> & { info: string } | string {
-  const py = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
-  if (!py) return 'skipped: no python3 with torch (Debian: apt-get install python3-torch)';
-  const dir = mkdtempSync(join(tmpdir(), 'knet-threads-'));
+  const py = torchPython();
+  if (!py) return NO_TORCH;
+  const { dir, argv } = torchFiles(data, text, o);
   try {
-    const file = (name: string, bytes: Uint8Array | string) => { const p = join(dir, name); writeFileSync(p, bytes); return p; };
-    const raw = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     const env = { ...process.env, ...torchEnv() }; // an optimized BLAS where there is one
-    const out = execFileSync(py, [file('t.py', TORCH), file('x', raw(data.xtrn)), file('y', raw(data.ytrn)), file('text', text),
-      String(o.lenetBatches), String(o.windows), String(o.mlpEpochs)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'], env });
+    const out = execFileSync(py, argv, { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'], env });
     const line = out.split('\n').find((l) => l.startsWith('RESULT '));
     return line ? JSON.parse(line.slice(7)) : `no result: ${out.slice(-300)}`;
   } catch (e) {
@@ -458,4 +514,40 @@ function runTorch(data: Mnist, text: string, o: Work): Record<'mlp' | 'lenet' | 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A PyTorch process kept running for the duel: `run(work, threads)` has it run one epoch
+ * (or window) and resolves to its seconds. Between requests it waits on its input.
+ */
+async function torchServer(data: Mnist, text: string, o: Work) {
+  const py = torchPython();
+  if (!py) return NO_TORCH;
+  const { dir, argv } = torchFiles(data, text, o);
+  const child = spawn(py, [...argv, 'serve'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...torchEnv() } });
+  const lines: string[] = [];
+  let waiting: ((l: string) => void) | null = null, buf = '';
+  const ended = new Promise<void>((r) => child.on('close', () => r()));
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => {
+    buf += d;
+    for (let i; (i = buf.indexOf('\n')) >= 0;) {
+      const l = buf.slice(0, i); buf = buf.slice(i + 1);
+      if (waiting) { const w = waiting; waiting = null; w(l); } else lines.push(l);
+    }
+  });
+  child.on('close', () => waiting?.('EOF'));
+  const next = () => lines.length ? Promise.resolve(lines.shift()!) : new Promise<string>((r) => { waiting = r; });
+  const ready = await next();
+  if (!ready.startsWith('READY ')) { child.kill(); rmSync(dir, { recursive: true, force: true }); return `failed: ${ready}`; }
+  return {
+    info: JSON.parse(ready.slice(6)) as string,
+    async run(work: string, threads: number): Promise<number> {
+      child.stdin.write(`${work} ${threads}\n`);
+      const l = await next();
+      if (!l.startsWith('T ')) throw new Error(`PyTorch: ${l}`);
+      return Number(l.slice(2));
+    },
+    async close() { child.stdin.end(); await ended; rmSync(dir, { recursive: true, force: true }); },
+  };
 }
