@@ -79,13 +79,43 @@ export async function run(args: string[]): Promise<void> {
   }
 
   const scratch = K.zeros(64);
+  const k = (dev as any).k;
+  /** One tiny task to one worker and back (a fill of 4 floats each side). */
+  const handoffParts = () => {
+    const p = dev.ptr(scratch);
+    return [{ fn: 'fill' as const, args: [p, 4, 1] }, { fn: 'fill' as const, args: [p + 16, 4, 2] }];
+  };
+  /** µs per hand-off to a spinning worker (ops back to back): the median of `samples` samples of `reps`. */
+  const hotHandoffUs = (samples: number, reps: number) => {
+    const parts = handoffParts();
+    return median(Array.from({ length: samples }, () => sampleUs(() => pool.run(parts, k), reps)));
+  };
+  /**
+   * Two independent whole n³ products, one per thread through the pool's hand-off (no
+   * split, each with its own operands and packing), and one of them alone: 2 x one / pair
+   * is the host's two-core ceiling for this kernel with its memory traffic (2.00 on two
+   * free cores). The first product's operands are also the gemm table's.
+   */
+  const wholeProducts = (n: number) => {
+    const ops = [0, 1].map(() => ({ a: K.randn(n, n), b: K.randn(n, n), c: K.zeros(n, n), s: K.zeros(k.gemmScratchBytes(n, n, n) / 4) }));
+    const part = (t: number, ta: boolean, tb: boolean) => {
+      const o = ops[t];
+      return { fn: 'gemmBlock' as const, args: [+ta, +tb, 0, n, 0, n, n, 1, dev.ptr(o.a), n, dev.ptr(o.b), n, 0, dev.ptr(o.c), n, dev.ptr(o.s)] };
+    };
+    return {
+      ...ops[0],
+      one: (ta = false, tb = false) => k.gemmBlock(...part(0, ta, tb).args),
+      pair: (ta = false, tb = false) => pool.run([part(0, ta, tb), part(1, ta, tb)], k),
+      dispose: () => { for (const o of ops) for (const t of [o.a, o.b, o.c, o.s]) t.dispose(); },
+    };
+  };
+
   if (only.has('handoff')) await handoff();
   async function handoff() {
   // ---- 1. the hand-off ----------------------------------------------------------------
   await K.setThreads(2);
-  const p = dev.ptr(scratch), k = (dev as any).k;
-  const parts = [{ fn: 'fill' as const, args: [p, 4, 1] }, { fn: 'fill' as const, args: [p + 16, 4, 2] }];
-  const hot = median(Array.from({ length: 7 }, () => sampleUs(() => pool.run(parts, k), 5000)));
+  const p = dev.ptr(scratch), parts = handoffParts();
+  const hot = hotHandoffUs(7, 5000);
   const cold: number[] = [];
   for (let i = 0; i < (quick ? 100 : 400); i++) {
     const until = performance.now() + 1; // the worker goes to sleep after ~0.1 ms of spinning
@@ -140,17 +170,11 @@ export async function run(args: string[]): Promise<void> {
   // split: what two cores give this kernel with its memory traffic), and the f32x4 peak
   // loop (no memory traffic; bench/peak.ts parallelPeak) on one thread and on two.
   const loop = await parallelPeak(quick ? 200_000 : 1_000_000);
-  const k = (dev as any).k;
   const loopSpeedups: number[] = [];
   for (const n of [512, 1024]) {
-    const a = K.randn(n, n), b = K.randn(n, n), c = K.zeros(n, n);
-    const a2 = K.randn(n, n), b2 = K.randn(n, n), c2 = K.zeros(n, n);
-    const scratch = [0, 1].map(() => K.zeros(k.gemmScratchBytes(n, n, n) / 4));
+    const w = wholeProducts(n), { a, b, c } = w;
     for (const [form, ta, tb] of [['NN', false, false], ['NT', false, true], ['TN', true, false]] as const) {
-      const whole = (x: Tensor, y: Tensor, z: Tensor, t: number) =>
-        ({ fn: 'gemmBlock' as const, args: [+ta, +tb, 0, n, 0, n, n, 1, dev.ptr(x), n, dev.ptr(y), n, 0, dev.ptr(z), n, dev.ptr(scratch[t])] });
-      const one = () => k.gemmBlock(...whole(a, b, c, 0).args);
-      const pair = () => pool.run([whole(a, b, c, 0), whole(a2, b2, c2, 1)], k);
+      const one = () => w.one(ta, tb), pair = () => w.pair(ta, tb);
       const reps = calibrate(one, quick ? 50 : 200);
       const pairs: Array<[number, number]> = [], loops: Array<[number, number]> = [];
       const [t1, t2] = await oneVsTwo(() => dev.matmul(ta, tb, a, b, c, n, n, n, 1, 0), false, quick ? 5 : 9, quick ? 50 : 200, () => {
@@ -162,7 +186,7 @@ export async function run(args: string[]): Promise<void> {
       loopSpeedups.push(ceiling(loops));
       console.log(`| ${n}³ | ${form} | ${f1(gf(t1))} | ${f1(gf(t2))} | ${f2(t1 / t2)} | ${f2(ceiling(pairs))} | ${f2(ceiling(loops))} |`);
     }
-    for (const t of [a, b, c, a2, b2, c2, ...scratch]) t.dispose();
+    w.dispose();
   }
   await loop.close();
   console.log('\nThe last two columns, the host\'s ceilings in the same minutes (2.00 on two free cores): two whole ' +
@@ -232,9 +256,7 @@ export async function run(args: string[]): Promise<void> {
     // and the hand-off between the two cores (a task to a spinning worker and back): what
     // the epoch's ~16,000 threaded ops each pay once, and a measure of how far apart the
     // host has put the two threads (the same core complex or not)
-    const p = dev.ptr(scratch), k = (dev as any).k;
-    const parts = [{ fn: 'fill' as const, args: [p, 4, 1] }, { fn: 'fill' as const, args: [p + 16, 4, 2] }];
-    const handoffUs = () => median(Array.from({ length: 5 }, () => sampleUs(() => pool.run(parts, k), 2000)));
+    const handoffUs = () => hotHandoffUs(5, 2000);
     console.log('\n### the MLP epoch on 2 threads beside the host\'s two-core ceiling\n');
     console.log('| epoch | knet 2 threads, s | peak loop speedup just before | just after | hand-off µs before | after |\n|---:|---:|---:|---:|---:|---:|');
     const rows: Array<[number, number, number]> = [];
@@ -261,13 +283,8 @@ export async function run(args: string[]): Promise<void> {
     // The host's phase around each trio: two whole 384³ products at once on the two threads
     // against one alone (2.00 on two free cores), as the gemm table's ceiling column; a trio
     // counts as calm where this got 1.8 or more both before and after it.
-    const k = (dev as any).k, g = 384;
-    const ga = [0, 1].map(() => K.randn(g, g)), gb = [0, 1].map(() => K.randn(g, g)), gc = [0, 1].map(() => K.zeros(g, g));
-    const gs = [0, 1].map(() => K.zeros(k.gemmScratchBytes(g, g, g) / 4));
-    const whole = (t: number) => ({ fn: 'gemmBlock' as const,
-      args: [0, 0, 0, g, 0, g, g, 1, dev.ptr(ga[t]), g, dev.ptr(gb[t]), g, 0, dev.ptr(gc[t]), g, dev.ptr(gs[t])] });
-    const probe = () => median([0, 1, 2].map(() =>
-      (2 * sampleUs(() => k.gemmBlock(...whole(0).args), 3)) / sampleUs(() => pool.run([whole(0), whole(1)], k), 3)));
+    const w = wholeProducts(384);
+    const probe = () => median([0, 1, 2].map(() => (2 * sampleUs(() => w.one(), 3)) / sampleUs(() => w.pair(), 3)));
     console.log(`\n### duel: knet on 2 threads against PyTorch on 1 and on 2, by turns (${n} trios each; seconds)\n`);
     console.log('| work | knet 2 threads | PyTorch 1 thread | PyTorch 2 threads | PyTorch 1 / knet | PyTorch 2 / knet | trios with knet ahead of both | of them calm | host pair (median) |');
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -295,7 +312,7 @@ export async function run(args: string[]): Promise<void> {
     }
     console.log('\n"of them calm": trios in which two whole products at once got 1.8x or more both before and after.');
     console.log(`\nEach trio (knet 2 threads / PyTorch 1 / PyTorch 2, s; the host pair's lower value):\n${trios.join('\n')}\n\nPyTorch: ${server.info}`);
-    for (const t of [...ga, ...gb, ...gc, ...gs]) t.dispose();
+    w.dispose();
     await server.close();
   }
   }
@@ -510,22 +527,21 @@ function torchPython(): string | null {
 }
 const NO_TORCH = 'skipped: no python3 with torch (Debian: apt-get install python3-torch)';
 
-/** The PyTorch script's files in a fresh directory, and its arguments. */
-function torchFiles(data: Mnist, text: string, o: Work): { dir: string; argv: string[] } {
+/** The PyTorch script's files in a fresh directory, its arguments, and its environment (an optimized BLAS where there is one). */
+function torchFiles(data: Mnist, text: string, o: Work): { dir: string; argv: string[]; env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), 'knet-threads-'));
   const file = (name: string, bytes: Uint8Array | string) => { const p = join(dir, name); writeFileSync(p, bytes); return p; };
   const raw = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  return { dir, argv: [file('t.py', TORCH), file('x', raw(data.xtrn)), file('y', raw(data.ytrn)), file('text', text),
-    String(o.lenetBatches), String(o.windows), String(o.mlpEpochs)] };
+  return { dir, env: { ...process.env, ...torchEnv() }, argv: [file('t.py', TORCH), file('x', raw(data.xtrn)), file('y', raw(data.ytrn)),
+    file('text', text), String(o.lenetBatches), String(o.windows), String(o.mlpEpochs)] };
 }
 
 /** PyTorch's three workloads, or why they were skipped. */
 function runTorch(data: Mnist, text: string, o: Work): Record<'mlp' | 'lenet' | 'charlm', [number, number]> & { info: string } | string {
   const py = torchPython();
   if (!py) return NO_TORCH;
-  const { dir, argv } = torchFiles(data, text, o);
+  const { dir, argv, env } = torchFiles(data, text, o);
   try {
-    const env = { ...process.env, ...torchEnv() }; // an optimized BLAS where there is one
     const out = execFileSync(py, argv, { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'], env });
     const line = out.split('\n').find((l) => l.startsWith('RESULT '));
     return line ? JSON.parse(line.slice(7)) : `no result: ${out.slice(-300)}`;
@@ -543,8 +559,8 @@ function runTorch(data: Mnist, text: string, o: Work): Record<'mlp' | 'lenet' | 
 async function torchServer(data: Mnist, text: string, o: Work) {
   const py = torchPython();
   if (!py) return NO_TORCH;
-  const { dir, argv } = torchFiles(data, text, o);
-  const child = spawn(py, [...argv, 'serve'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...torchEnv() } });
+  const { dir, argv, env } = torchFiles(data, text, o);
+  const child = spawn(py, [...argv, 'serve'], { stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines: string[] = [];
   let waiting: ((l: string) => void) | null = null, buf = '';
   const ended = new Promise<void>((r) => child.on('close', () => r()));
