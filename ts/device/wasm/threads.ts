@@ -49,7 +49,7 @@
 import { runtime } from '../../runtime.js';
 import type { WasmModule } from './module.js';
 import { DIED, ENDED, nodeSentinelSource, webSentinelSource } from './sentinel-source.js';
-import { FAULT_KERNEL, SLOT, SPIN_KERNEL, nodeWorkerSource, webWorkerSource } from './worker-source.js';
+import { FAULT_KERNEL, FAULT_MESSAGE, SLOT, SPIN_KERNEL, nodeWorkerSource, webWorkerSource } from './worker-source.js';
 
 /** Kernel exports that workers can run, by task id. Only these are threaded. */
 export const KERNELS = [
@@ -256,7 +256,7 @@ export class ThreadPool {
     let error: unknown = null;
     const call = (p: Part) => {
       try {
-        if (p.fn === FAULT_KERNEL) throw new Error('the debug fault kernel ran (a test of worker failures)');
+        if (p.fn === FAULT_KERNEL) throw new Error(FAULT_MESSAGE);
         if (p.fn === SPIN_KERNEL) throw new Error('the debug spin kernel runs only in a worker');
         k[p.fn](...p.args);
       } catch (e) { error ??= e; }

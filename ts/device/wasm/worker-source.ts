@@ -28,6 +28,8 @@ export const SLOT = {
 
 /** Kernel name a test uses to make a worker throw (it is not a module export). */
 export const FAULT_KERNEL = '__fault';
+/** What it throws, in a worker or on the calling thread. */
+export const FAULT_MESSAGE = 'the debug fault kernel ran (a test of worker failures)';
 
 /**
  * Kernel name a test uses for a part that runs long and writes memory the whole time, as
@@ -58,7 +60,7 @@ async function main(d, post) {
       for (let v = 1; performance.now() < end; v++) f32.fill(v, ptr >> 2, (ptr >> 2) + n);
     };
     fns = d.names.map((name) => name === ${JSON.stringify(FAULT_KERNEL)}
-      ? () => { throw new Error('the debug fault kernel ran (a test of worker failures)'); }
+      ? () => { throw new Error(${JSON.stringify(FAULT_MESSAGE)}); }
       : name === ${JSON.stringify(SPIN_KERNEL)} ? spin : instance.exports[name]);
   } catch (e) {
     post({ error: String((e && e.message) || e) });
