@@ -12,3 +12,4 @@ export * from './lstm';
 export * from './im2col';
 export * from './pool';
 export * from './dropout';
+export * from './convdirect';

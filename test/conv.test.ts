@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import * as K from '../ts/index.js';
 import type { Tensor } from '../ts/index.js';
 import { cpuDevice } from '../ts/device/cpu.js';
+import { CONV_DIRECT, convDirect } from '../ts/device/wasm/device.js';
+import { convGeometry } from '../ts/nn/conv.js';
 import * as R from './helpers/ref.js';
 import { raw } from './helpers/raw.js';
 import { type ConvOpts, convRef, relErr } from './helpers/nnref.js';
@@ -37,7 +39,14 @@ const cases: Case[] = [
   { name: 'filter-gradient depth blocks spanning images', x: [5, 3, 12, 12], w: [4, 3, 3, 3], opts: {} },
   { name: '600 taps (tap chunks)', x: [2, 24, 7, 7], w: [3, 24, 5, 5], opts: { padding: 1 } },
   { name: '260 output channels (depth blocks of the data gradient)', x: [2, 2, 6, 6], w: [260, 2, 2, 2], opts: { stride: 2 } },
+  // The direct kernels (assembly/convdirect.ts; stride 1, no padding; see DIRECT below).
+  { name: 'direct: LeNet layer 1 shape', x: [3, 1, 28, 28], w: [20, 1, 5, 5], opts: {} },
+  { name: 'direct: 3 channels, mode 1, 11 columns (last run overlapped)', x: [2, 3, 14, 13], w: [7, 3, 3, 3], opts: { mode: 1 } },
+  { name: 'direct: 8 columns, 9 filters, 10 taps', x: [2, 1, 9, 12], w: [9, 1, 2, 5], opts: {} },
+  { name: 'direct: 5 filters (odd pair), 12 taps, mode 1', x: [2, 2, 10, 13], w: [5, 2, 3, 2], opts: { mode: 1 } },
 ];
+/** The cases above that take the direct forward, and those whose filter gradient is direct too. */
+const DIRECT = { forward: [0, 1, 2, 3].map((i) => cases.length - 4 + i), filter: [0, 2, 3].map((i) => cases.length - 4 + i) };
 
 describe('conv4 against a float64 direct convolution', () => {
   cases.forEach((c, k) => it(c.name, () => {
@@ -55,6 +64,34 @@ describe('conv4 against a float64 direct convolution', () => {
     expect(relErr(gx.dataSync(), ref.gx)).toBeLessThan(1e-5);
     for (const t of [tw, tx, tr, y, gw, gx]) t.dispose();
   }));
+});
+
+describe('conv4 direct kernels (assembly/convdirect.ts)', () => {
+  it('take the shapes they are meant for (stride 1, dilation 1, no padding), not others', () => {
+    const direct = (c: Case) => convDirect(convGeometry(K.zeros(c.w), K.zeros(c.x), c.opts as any));
+    for (const k of DIRECT.forward) expect(direct(cases[k]), cases[k].name).toEqual({ forward: true, filter: DIRECT.filter.includes(k) });
+    for (const name of ['padding 1', 'stride 2', 'dilation 2', 'per-axis pairs', 'LeNet layer 2 shape', 'one output channel, one input channel']) {
+      const c = cases.find((c) => c.name === name)!;
+      // padded, strided or dilated; LeNet's second layer has 500 taps; the last has 5 columns
+      expect(direct(c), name).toEqual({ forward: false, filter: false });
+    }
+  });
+
+  it('give the implicit GEMM\'s forward bit for bit, and its filter gradient to rounding', () => {
+    for (const k of DIRECT.forward) {
+      const c = cases[k], rnd = R.rng(700 + k);
+      const [w, x] = [c.w, c.x].map((s) => K.tensor(Float32Array.from(rnd.uniform(s).data), s));
+      const y0 = K.conv4(w, x, c.opts), dy = K.tensor(Float32Array.from(rnd.uniform(y0.shape as number[]).data), y0.shape as number[]);
+      const gw = (p: Tensor) => K.grad((q: Tensor) => K.sum(K.mul(K.conv4(q, x, c.opts), dy)))(p) as Tensor;
+      const [ya, ga] = [y0.dataSync(), gw(w).dataSync()];
+      const saved = { ...CONV_DIRECT };
+      CONV_DIRECT.forwardMaxTaps = -1; CONV_DIRECT.filterMaxTaps = -1;
+      let yb: Float32Array, gb: Float32Array;
+      try { yb = K.conv4(w, x, c.opts).dataSync() as Float32Array; gb = gw(w).dataSync() as Float32Array; } finally { Object.assign(CONV_DIRECT, saved); }
+      expect(Array.from(ya), c.name).toEqual(Array.from(yb));
+      expect(relErr(ga, Array.from(gb)), c.name).toBeLessThan(1e-5);
+    }
+  });
 });
 
 describe('conv4 gradcheck', () => {

@@ -86,7 +86,9 @@ describe('thread pool', () => {
       [[5, 3, 11, 13], [7, 3, 3, 4], {}],
       [[3, 4, 12, 9], [5, 4, 3, 3], { padding: [1, 2], stride: [2, 1], dilation: [1, 2], mode: 1 }],
       [[2, 20, 12, 12], [50, 20, 5, 5], {}],
-      [[7, 1, 28, 28], [20, 1, 5, 5], {}],
+      [[7, 1, 28, 28], [20, 1, 5, 5], {}], // the direct kernels (assembly/convdirect.ts), as the next two
+      [[5, 3, 14, 13], [7, 3, 3, 3], { mode: 1 }],
+      [[4, 2, 10, 13], [5, 2, 3, 2], {}],
     ] as const) {
       const x = randT(...xs), w = randT(...ws), g = convGeometry(w, x, opts as any);
       const dy = randT(g.N, g.O, g.Ho, g.Wo);

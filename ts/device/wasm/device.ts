@@ -34,6 +34,25 @@ const META_BYTES = 1024;
  */
 export const GEMM_SMALL = { rowsMaxM: 16, dotMaxM: 16, dotMinK: 32 };
 
+/**
+ * Which conv4 kernels take the direct path of convdirect.ts (the image read in place, no
+ * packing) instead of im2col.ts's implicit GEMM: stride 1, dilation 1, no padding. The
+ * forward from 8 output columns and up to 256 taps (C*kh*kw; one depth block in im2col.ts,
+ * so the same bits), where it measured 1.2-1.7x on one thread (LeNet's first layer 1.3x);
+ * the filter gradient for up to 32 taps and whole runs of 4 output columns (1.3-1.5x;
+ * with a partial run, or more taps, slower). docs/kernels.md, "convdirect.ts".
+ */
+export function convDirect(g: ConvGeometry): { forward: boolean; filter: boolean } {
+  const plain = g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && g.ph === 0 && g.pw === 0;
+  const T = g.C * g.kh * g.kw;
+  return {
+    forward: plain && g.Wo >= 8 && T <= CONV_DIRECT.forwardMaxTaps,
+    filter: plain && g.Wo % 4 === 0 && T <= CONV_DIRECT.filterMaxTaps,
+  };
+}
+/** convDirect's tap limits; mutable so that tests and benchmarks can compare both paths. */
+export const CONV_DIRECT = { forwardMaxTaps: 256, filterMaxTaps: 32 };
+
 /** The gemm kernel for a whole product: from its shape alone, never from a thread's strip. */
 export function gemmKernel(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number):
   'gemmBlock' | 'gemmRowsBlock' | 'gemmDotBlock' {
@@ -358,16 +377,31 @@ export class WasmDevice implements Device {
     return partsFor(this.threads(), 2 * g.N * g.O * g.C * g.kh * g.kw * g.Ho * g.Wo, MIN_WORK.flops);
   }
   conv4(w: Tensor, x: Tensor, y: Tensor, g: ConvGeometry): void {
-    const meta = this.convMeta(g), need = this.k.conv4ScratchBytes(meta) as number;
-    const px = this.ptr(x), pw = this.ptr(w), py = this.ptr(y), parts = this.convParts(g);
+    const meta = this.convMeta(g), px = this.ptr(x), pw = this.ptr(w), py = this.ptr(y), parts = this.convParts(g);
+    if (convDirect(g).forward) {
+      const need = this.k.convDirectScratchBytes(meta) as number;
+      if (parts === 1 || g.N < 2) { this.k.convDirectForwardImages(px, pw, py, meta, this.scratchOf(0, need), 0, g.N); return; }
+      this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
+        ({ fn: 'convDirectForwardImages', args: [px, pw, py, meta, this.scratchOf(t, need), n0, n1] })));
+      return;
+    }
+    const need = this.k.conv4ScratchBytes(meta) as number;
     if (parts === 1 || g.N < 2) { this.k.conv4Forward(px, pw, py, meta, this.scratchOf(0, need)); return; }
     // images are independent; each thread packs the filter into its own scratch
     this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
       ({ fn: 'conv4ForwardImages', args: [px, pw, py, meta, this.scratchOf(t, need), n0, n1] })));
   }
   conv4Filter(x: Tensor, dy: Tensor, dw: Tensor, g: ConvGeometry): void {
-    const meta = this.convMeta(g), need = this.k.conv4ScratchBytes(meta) as number;
-    const px = this.ptr(x), pdy = this.ptr(dy), pdw = this.ptr(dw), parts = this.convParts(g);
+    const meta = this.convMeta(g), px = this.ptr(x), pdy = this.ptr(dy), pdw = this.ptr(dw), parts = this.convParts(g);
+    if (convDirect(g).filter) {
+      // units (channel pair, tap block) are summed whole by one thread: any split, same bits
+      const need = this.k.convDirectScratchBytes(meta) as number, units = this.k.convDirectFilterUnitCount(meta) as number;
+      if (parts === 1 || units < 2) { this.k.convDirectFilterUnits(px, pdy, pdw, meta, this.scratchOf(0, need), 0, units); return; }
+      this.run(splitRange(units, parts, 1).map(([u0, u1], t) =>
+        ({ fn: 'convDirectFilterUnits', args: [px, pdy, pdw, meta, this.scratchOf(t, need), u0, u1] })));
+      return;
+    }
+    const need = this.k.conv4ScratchBytes(meta) as number;
     const T = g.C * g.kh * g.kw;
     if (parts === 1 || T < 16) { this.k.conv4BackwardFilter(px, pdy, pdw, meta, this.scratchOf(0, need)); return; }
     // dw sums over images: split its taps (columns, multiples of the micro-tile's 8)
