@@ -21,10 +21,10 @@
 // thread's share is a set of (channel pair, tap block) units, each summed whole, so the
 // result is the same for any split.
 //
-// Geometry is im2col.ts's 16 int32 at `meta`; `scratch` holds
+// Geometry is im2col.ts's 16 int32 at `meta`, taps as convgemm.ts's tapTable; `scratch` holds
 // convDirectScratchBytes(meta) bytes, 16-byte aligned, per thread.
 
-import { C_, FLIP, H_, HO, KH, KW, N_, O_, W_, WO, align16, m } from './convgemm';
+import { C_, H_, HO, KH, KW, N_, O_, TAP, W_, WO, align16, m, tapTable } from './convgemm';
 import { madd } from './util';
 
 /**
@@ -47,7 +47,7 @@ const TB = 4;
 /** Bytes of scratch for convDirectForwardImages and convDirectFilterUnits. */
 export function convDirectScratchBytes(meta: usize): i32 {
   const O = m(meta, O_), T = m(meta, C_) * m(meta, KH) * m(meta, KW);
-  const offsets = align16(<usize>tapBlocks(T) * TB * 4);
+  const offsets = <usize>tapBlocks(T) * TB * TAP;
   const weights = align16(<usize>(T * (O + 5)) << 2); // panels of 6 or 4 rows: at most 3 padding rows
   const acc = <usize>(pairs(O) * tapBlocks(T)) * (2 * TB * 16);
   const tail = align16(<usize>(pairs(O) * 2 * tapBlocks(T) * TB) << 2);
@@ -55,23 +55,14 @@ export function convDirectScratchBytes(meta: usize): i32 {
 }
 
 /**
- * off[t] = byte offset of tap t's input from the output pixel's (y, x) position in the
- * image, (c*H + i')*W + j' floats, with (i', j') flipped for true convolution. Taps past
- * T (the filter gradient's last block) repeat tap 0: computed, never stored.
+ * convgemm.ts's tap table for `count` taps: with stride 1, dilation 1 and no padding the
+ * input of tap t at output pixel (y, x) is its `sum` field (at TAP*t + 12) plus y*W + x.
+ * Taps past T (the filter gradient's last block) repeat tap 0: computed, never stored.
  */
-function tapOffsets(meta: usize, off: usize, count: i32): void {
-  const C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), kh = m(meta, KH), kw = m(meta, KW);
-  const flip = m(meta, FLIP) != 0;
-  let t = 0;
-  for (let c = 0; c < C; c++) {
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++, t++) {
-        const ii = flip ? kh - 1 - i : i, jj = flip ? kw - 1 - j : j;
-        store<i32>(off + (<usize>t << 2), ((c * H + ii) * W + jj) << 2);
-      }
-    }
-  }
-  for (; t < count; t++) store<i32>(off + (<usize>t << 2), load<i32>(off));
+function taps(meta: usize, table: usize, count: i32): void {
+  tapTable(meta, table);
+  const T = m(meta, C_) * m(meta, KH) * m(meta, KW);
+  for (let t = T; t < count; t++) memory.copy(table + <usize>t * TAP, table, TAP);
 }
 
 /**
@@ -84,9 +75,9 @@ export function convDirectForwardImages(x: usize, w: usize, y: usize, meta: usiz
   const C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), O = m(meta, O_);
   const kh = m(meta, KH), kw = m(meta, KW), Ho = m(meta, HO), Wo = m(meta, WO);
   const T = C * kh * kw;
-  const off = scratch, wt = scratch + align16(<usize>tapBlocks(T) * TB * 4);
+  const off = scratch, wt = scratch + <usize>tapBlocks(T) * TB * TAP;
   const sink = wt + align16(<usize>(T * (O + 5)) << 2); // 8 floats that rows past O are stored to
-  tapOffsets(meta, off, T);
+  taps(meta, off, T);
   // Per channel block of `rows` (6 or 4), a [T][rows] panel: wt[t][r] = w[o0 + r, t], zero past O.
   let q = wt;
   for (let o0 = 0; o0 < O; o0 += blockRows(O - o0)) {
@@ -124,7 +115,7 @@ export function convDirectForwardImages(x: usize, w: usize, y: usize, meta: usiz
 
 /**
  * 6 channels x 8 pixels: acc[r] = sum_t wt[t][r] * src[off[t] ..+8], stored to the first
- * `live` of the 6 output planes `plane` bytes apart. The loop runs on the offset pointer.
+ * `live` of the 6 output planes `plane` bytes apart. The loop runs on the tap-table pointer.
  */
 function forwardTile6(T: i32, off: usize, src: usize, wt: usize, dst: usize, plane: usize, live: i32, sink: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -133,9 +124,9 @@ function forwardTile6(T: i32, off: usize, src: usize, wt: usize, dst: usize, pla
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
   let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  const end = off + (<usize>T << 2);
+  const end = off + <usize>T * TAP;
   while (off < end) {
-    const p = src + <usize>load<i32>(off);
+    const p = src + (<usize>load<i32>(off, 12) << 2);
     const b0 = v128.load(p), b1 = v128.load(p, 16);
     let a = v128.load32_splat(wt);
     c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
@@ -149,7 +140,7 @@ function forwardTile6(T: i32, off: usize, src: usize, wt: usize, dst: usize, pla
     c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
     a = v128.load32_splat(wt, 20);
     c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
-    off += 4; wt += 24;
+    off += TAP; wt += 24;
   }
   v128.store(dst, c00); v128.store(dst, c01, 16);
   // rows past `live` go to the sink: a branch here would make V8 spill accumulators in the loop
@@ -167,9 +158,9 @@ function forwardTile4(T: i32, off: usize, src: usize, wt: usize, dst: usize, pla
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const end = off + (<usize>T << 2);
+  const end = off + <usize>T * TAP;
   while (off < end) {
-    const p = src + <usize>load<i32>(off);
+    const p = src + (<usize>load<i32>(off, 12) << 2);
     const b0 = v128.load(p), b1 = v128.load(p, 16);
     let a = v128.load32_splat(wt);
     c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
@@ -179,7 +170,7 @@ function forwardTile4(T: i32, off: usize, src: usize, wt: usize, dst: usize, pla
     c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = v128.load32_splat(wt, 12);
     c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    off += 4; wt += 16;
+    off += TAP; wt += 16;
   }
   v128.store(dst, c00); v128.store(dst, c01, 16);
   // rows past `live` go to the sink: a branch here would make V8 spill accumulators in the loop
@@ -205,9 +196,9 @@ export function convDirectFilterUnits(x: usize, dy: usize, dw: usize, meta: usiz
   const N = m(meta, N_), C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), O = m(meta, O_);
   const T = C * m(meta, KH) * m(meta, KW), Ho = m(meta, HO), Wo = m(meta, WO);
   const nb = tapBlocks(T), units = u1 - u0;
-  const off = scratch, acc = scratch + align16(<usize>nb * TB * 4);
+  const off = scratch, acc = scratch + <usize>nb * TB * TAP;
   const tail = acc + <usize>units * (2 * TB * 16);
-  tapOffsets(meta, off, nb * TB);
+  taps(meta, off, nb * TB);
   memory.fill(acc, 0, <usize>units * (2 * TB * 16) + ((<usize>units * 2 * TB) << 2));
   const plane = <usize>(Ho * Wo) << 2, W4 = Wo & ~3;
   const xBytes = <usize>(C * H * W) << 2, yBytes = <usize>O * plane;
@@ -217,7 +208,7 @@ export function convDirectFilterUnits(x: usize, dy: usize, dw: usize, meta: usiz
       const pr = u / nb, b = u - pr * nb;
       const o0 = pr * 2, o1 = min(o0 + 1, O - 1); // an odd O's last pair repeats its channel
       const d0 = dn + <usize>o0 * plane, d1 = dn + <usize>o1 * plane;
-      const to = off + (<usize>(b * TB) << 2);
+      const to = off + <usize>(b * TB) * TAP;
       const a = acc + <usize>(u - u0) * (2 * TB * 16);
       // two call sites: a kernel called once is inlined, and V8 then spills in its loop
       if (n == 0) filterBlock(xn, d0, d1, to, a, Ho, Wo, W4, W);
@@ -250,7 +241,8 @@ export function convDirectFilterUnits(x: usize, dy: usize, dw: usize, meta: usiz
 function filterBlock(xn: usize, d0: usize, d1: usize, to: usize, acc: usize, Ho: i32, Wo: i32, W4: i32, W: i32): void {
   let a00 = v128.load(acc), a01 = v128.load(acc, 16), a02 = v128.load(acc, 32), a03 = v128.load(acc, 48);
   let a10 = v128.load(acc, 64), a11 = v128.load(acc, 80), a12 = v128.load(acc, 96), a13 = v128.load(acc, 112);
-  const k0 = <usize>load<i32>(to), k1 = <usize>load<i32>(to, 4), k2 = <usize>load<i32>(to, 8), k3 = <usize>load<i32>(to, 12);
+  const k0 = <usize>load<i32>(to, 12) << 2, k1 = <usize>load<i32>(to, TAP + 12) << 2;
+  const k2 = <usize>load<i32>(to, 2 * TAP + 12) << 2, k3 = <usize>load<i32>(to, 3 * TAP + 12) << 2;
   const dd = d1 - d0, run = <usize>W4 << 2;
   for (let r = 0; r < Ho; r++) {
     let pd = d0 + ((<usize>(r * Wo)) << 2), px = xn + ((<usize>(r * W)) << 2);
@@ -275,7 +267,7 @@ function filterBlock(xn: usize, d0: usize, d1: usize, to: usize, acc: usize, Ho:
 /** The pixels x in [W4, Wo) of every row, in scalar sums s[q][k] (one order, as the lanes'). */
 function filterTail(xn: usize, d0: usize, d1: usize, to: usize, s: usize, Ho: i32, Wo: i32, W4: i32, W: i32): void {
   for (let k = 0; k < TB; k++) {
-    const tk = xn + <usize>load<i32>(to + (<usize>k << 2));
+    const tk = xn + (<usize>load<i32>(to + <usize>k * TAP, 12) << 2);
     let s0 = load<f32>(s + (<usize>k << 2)), s1 = load<f32>(s + (<usize>(TB + k) << 2));
     for (let r = 0; r < Ho; r++) {
       for (let c = W4; c < Wo; c++) {

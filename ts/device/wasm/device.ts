@@ -378,18 +378,12 @@ export class WasmDevice implements Device {
   }
   conv4(w: Tensor, x: Tensor, y: Tensor, g: ConvGeometry): void {
     const meta = this.convMeta(g), px = this.ptr(x), pw = this.ptr(w), py = this.ptr(y), parts = this.convParts(g);
-    if (convDirect(g).forward) {
-      const need = this.k.convDirectScratchBytes(meta) as number;
-      if (parts === 1 || g.N < 2) { this.k.convDirectForwardImages(px, pw, py, meta, this.scratchOf(0, need), 0, g.N); return; }
-      this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
-        ({ fn: 'convDirectForwardImages', args: [px, pw, py, meta, this.scratchOf(t, need), n0, n1] })));
-      return;
-    }
-    const need = this.k.conv4ScratchBytes(meta) as number;
-    if (parts === 1 || g.N < 2) { this.k.conv4Forward(px, pw, py, meta, this.scratchOf(0, need)); return; }
+    const direct = convDirect(g).forward, fn = direct ? 'convDirectForwardImages' : 'conv4ForwardImages';
+    const need = (direct ? this.k.convDirectScratchBytes(meta) : this.k.conv4ScratchBytes(meta)) as number;
+    if (parts === 1 || g.N < 2) { this.k[fn](px, pw, py, meta, this.scratchOf(0, need), 0, g.N); return; }
     // images are independent; each thread packs the filter into its own scratch
     this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
-      ({ fn: 'conv4ForwardImages', args: [px, pw, py, meta, this.scratchOf(t, need), n0, n1] })));
+      ({ fn, args: [px, pw, py, meta, this.scratchOf(t, need), n0, n1] })));
   }
   conv4Filter(x: Tensor, dy: Tensor, dw: Tensor, g: ConvGeometry): void {
     const meta = this.convMeta(g), px = this.ptr(x), pdy = this.ptr(dy), pdw = this.ptr(dw), parts = this.convParts(g);
