@@ -24,7 +24,7 @@
 // Geometry is im2col.ts's 16 int32 at `meta`, taps as convgemm.ts's tapTable; `scratch` holds
 // convDirectScratchBytes(meta) bytes, 16-byte aligned, per thread.
 
-import { C_, H_, HO, KH, KW, N_, O_, TAP, W_, WO, align16, m, tapTable } from './convgemm';
+import { C_, H_, HO, KH, KW, N_, O_, PH, PW, TAP, W_, WO, align16, m, tapTable } from './convgemm';
 import { madd } from './util';
 
 /**
@@ -277,5 +277,43 @@ function filterTail(xn: usize, d0: usize, d1: usize, to: usize, s: usize, Ho: i3
       }
     }
     store<f32>(s + (<usize>k << 2), s0); store<f32>(s + (<usize>(TB + k) << 2), s1);
+  }
+}
+
+/**
+ * xp[n] = x[n] with ph zero rows above and below each plane and pw zero columns either
+ * side, for images [n0, n1) (threads split the batch): the input of a padded convolution
+ * as the direct kernels read it, with the geometry's H, W grown by the padding and ph = pw = 0.
+ */
+export function convPadImages(x: usize, xp: usize, meta: usize, n0: i32, n1: i32): void {
+  const C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), ph = m(meta, PH), pw = m(meta, PW);
+  const row = <usize>W << 2, prow = <usize>(W + 2 * pw) << 2, side = <usize>pw << 2, band = <usize>ph * prow;
+  let s = x + ((<usize>n0 * <usize>(C * H * W)) << 2);
+  let d = xp + <usize>n0 * <usize>C * (<usize>(H + 2 * ph) * prow);
+  for (let plane = n0 * C; plane < n1 * C; plane++) {
+    memory.fill(d, 0, band); d += band;
+    for (let r = 0; r < H; r++) {
+      memory.fill(d, 0, side);
+      memory.copy(d + side, s, row);
+      memory.fill(d + side + row, 0, side);
+      d += prow; s += row;
+    }
+    memory.fill(d, 0, band); d += band;
+  }
+}
+
+/**
+ * x[n] = the interior of xp[n] (convPadImages's layout: the border dropped), for images
+ * [n0, n1): the data gradient of a padded convolution, computed unpadded on the padded shape.
+ */
+export function convCropImages(xp: usize, x: usize, meta: usize, n0: i32, n1: i32): void {
+  const C = m(meta, C_), H = m(meta, H_), W = m(meta, W_), ph = m(meta, PH), pw = m(meta, PW);
+  const row = <usize>W << 2, prow = <usize>(W + 2 * pw) << 2, band = <usize>ph * prow;
+  let d = x + ((<usize>n0 * <usize>(C * H * W)) << 2);
+  let s = xp + <usize>n0 * <usize>C * (<usize>(H + 2 * ph) * prow) + (<usize>pw << 2);
+  for (let plane = n0 * C; plane < n1 * C; plane++) {
+    s += band;
+    for (let r = 0; r < H; r++) { memory.copy(d, s, row); d += row; s += prow; }
+    s += band;
   }
 }

@@ -17,6 +17,7 @@ const suites: Record<string, Suite> = {
   threads: { describe: 'the cpu device on 1 vs 2 threads: hand-off, crossovers, gemm, MLP/LeNet/CharLM training, PyTorch beside', load: () => import('./threads.js') },
   table: { describe: 'the seed\'s benchmark table: seconds to train its five models, knet cpu/gpu vs TF.js, jax-js, PyTorch', load: () => import('./table.js') },
   kernels: { describe: 'gemm, conv4, pool, reduction, elementwise throughput per device vs the wasm peak and TF.js', load: () => import('./kernels.js') },
+  conv: { describe: 'the cpu device\'s conv4 kernels on padded stride-1 shapes, the padded copy on and off by turns', load: () => import('./conv.js') },
   peak: { describe: 'the machine\'s single-thread f32x4 mul+add and FMA peak', load: () => import('./peak.js') },
 };
 

@@ -39,14 +39,18 @@ const cases: Case[] = [
   { name: 'filter-gradient depth blocks spanning images', x: [5, 3, 12, 12], w: [4, 3, 3, 3], opts: {} },
   { name: '600 taps (tap chunks)', x: [2, 24, 7, 7], w: [3, 24, 5, 5], opts: { padding: 1 } },
   { name: '260 output channels (depth blocks of the data gradient)', x: [2, 2, 6, 6], w: [260, 2, 2, 2], opts: { stride: 2 } },
-  // The direct kernels (assembly/convdirect.ts; stride 1, no padding; see DIRECT below).
+  // The direct kernels (assembly/convdirect.ts; stride 1 and dilation 1, padded ones on a
+  // padded copy of x; see DIRECT below).
   { name: 'direct: LeNet layer 1 shape', x: [3, 1, 28, 28], w: [20, 1, 5, 5], opts: {} },
   { name: 'direct: 3 channels, mode 1, 11 columns (last run overlapped)', x: [2, 3, 14, 13], w: [7, 3, 3, 3], opts: { mode: 1 } },
   { name: 'direct: 8 columns, 9 filters, 10 taps', x: [2, 1, 9, 12], w: [9, 1, 2, 5], opts: {} },
   { name: 'direct: 5 filters (odd pair), 12 taps, mode 1', x: [2, 2, 10, 13], w: [5, 2, 3, 2], opts: { mode: 1 } },
+  { name: 'direct, padded: 3x3, padding 1, 16 columns', x: [2, 3, 9, 16], w: [6, 3, 3, 3], opts: { padding: 1 } },
+  { name: 'direct, padded: padding [2, 1], mode 1, 11 columns', x: [2, 2, 7, 10], w: [5, 2, 3, 2], opts: { padding: [2, 1], mode: 1 } },
+  { name: 'direct, padded: 5x5, padding 2', x: [3, 1, 12, 12], w: [4, 1, 5, 5], opts: { padding: 2 } },
 ];
 /** The cases above that take the direct forward, and those whose filter gradient is direct too. */
-const DIRECT = { forward: [0, 1, 2, 3].map((i) => cases.length - 4 + i), filter: [0, 2, 3].map((i) => cases.length - 4 + i) };
+const DIRECT = { forward: [0, 1, 2, 3, 4, 5, 6].map((i) => cases.length - 7 + i), filter: [0, 2, 3, 4, 6].map((i) => cases.length - 7 + i) };
 
 describe('conv4 against a float64 direct convolution', () => {
   cases.forEach((c, k) => it(c.name, () => {
@@ -67,30 +71,50 @@ describe('conv4 against a float64 direct convolution', () => {
 });
 
 describe('conv4 direct kernels (assembly/convdirect.ts)', () => {
-  it('take the shapes they are meant for (stride 1, dilation 1, no padding), not others', () => {
+  it('take the shapes they are meant for (stride 1, dilation 1), not others', () => {
     const direct = (c: Case) => convDirect(convGeometry(K.zeros(c.w), K.zeros(c.x), c.opts as any));
     for (const k of DIRECT.forward) expect(direct(cases[k]), cases[k].name).toEqual({ forward: true, filter: DIRECT.filter.includes(k) });
     for (const name of ['padding 1', 'stride 2', 'dilation 2', 'per-axis pairs', 'LeNet layer 2 shape', 'one output channel, one input channel']) {
       const c = cases.find((c) => c.name === name)!;
-      // padded, strided or dilated; LeNet's second layer has 500 taps; the last has 5 columns
+      // 6 columns; strided or dilated; LeNet's second layer has 500 taps; the last 5 columns
       expect(direct(c), name).toEqual({ forward: false, filter: false });
     }
+    // padded ones only while CONV_DIRECT.padded is on
+    CONV_DIRECT.padded = false;
+    try {
+      for (const k of DIRECT.forward.filter((k) => cases[k].name.includes('padded'))) expect(direct(cases[k]), cases[k].name).toEqual({ forward: false, filter: false });
+    } finally { CONV_DIRECT.padded = true; }
   });
 
-  it('give the implicit GEMM\'s forward bit for bit, and its filter gradient to rounding', () => {
+  it('give the implicit GEMM\'s forward bit for bit, and its gradients to rounding', () => {
+    // the other path: no direct kernels, and padding handled by the implicit GEMM itself
+    // rather than on a padded copy of x
     for (const k of DIRECT.forward) {
       const c = cases[k], rnd = R.rng(700 + k);
       const [w, x] = [c.w, c.x].map((s) => K.tensor(Float32Array.from(rnd.uniform(s).data), s));
       const y0 = K.conv4(w, x, c.opts), dy = K.tensor(Float32Array.from(rnd.uniform(y0.shape as number[]).data), y0.shape as number[]);
-      const gw = (p: Tensor) => K.grad((q: Tensor) => K.sum(K.mul(K.conv4(q, x, c.opts), dy)))(p) as Tensor;
-      const [ya, ga] = [y0.dataSync(), gw(w).dataSync()];
+      const grads = () => (K.grad((p: Tensor[]) => K.sum(K.mul(K.conv4(p[0], p[1], c.opts), dy)))([w, x]) as Tensor[]).map((t) => t.dataSync());
+      const [ya, [gwa, gxa]] = [y0.dataSync(), grads()];
       const saved = { ...CONV_DIRECT };
-      CONV_DIRECT.forwardMaxTaps = -1; CONV_DIRECT.filterMaxTaps = -1;
-      let yb: Float32Array, gb: Float32Array;
-      try { yb = K.conv4(w, x, c.opts).dataSync() as Float32Array; gb = gw(w).dataSync() as Float32Array; } finally { Object.assign(CONV_DIRECT, saved); }
+      CONV_DIRECT.forwardMaxTaps = -1; CONV_DIRECT.filterMaxTaps = -1; CONV_DIRECT.padded = false;
+      let yb: Float32Array, gwb: Float32Array, gxb: Float32Array;
+      try { yb = K.conv4(w, x, c.opts).dataSync() as Float32Array; [gwb, gxb] = grads() as Float32Array[]; } finally { Object.assign(CONV_DIRECT, saved); }
       expect(Array.from(ya), c.name).toEqual(Array.from(yb));
-      expect(relErr(ga, Array.from(gb)), c.name).toBeLessThan(1e-5);
+      expect(relErr(gwa, Array.from(gwb)), c.name).toBeLessThan(1e-5);
+      expect(relErr(gxa, Array.from(gxb)), c.name).toBeLessThan(1e-5);
     }
+  });
+
+  it('padded stride-1 convolutions on a padded copy of x, where the direct kernels do not apply', () => {
+    // 288 taps (implicit GEMM on the copy): the same forward bits as on the padded geometry
+    const rnd = R.rng(77), opts = { padding: 1 };
+    const [w, x] = [[6, 32, 3, 3], [2, 32, 6, 9]].map((s) => K.tensor(Float32Array.from(rnd.uniform(s).data), s));
+    expect(convDirect(convGeometry(w, x, opts))).toEqual({ forward: false, filter: false });
+    const ya = K.conv4(w, x, opts).dataSync();
+    CONV_DIRECT.padded = false;
+    let yb: Float32Array;
+    try { yb = K.conv4(w, x, opts).dataSync() as Float32Array; } finally { CONV_DIRECT.padded = true; }
+    expect(Array.from(ya)).toEqual(Array.from(yb));
   });
 });
 

@@ -89,6 +89,7 @@ describe('thread pool', () => {
       [[7, 1, 28, 28], [20, 1, 5, 5], {}], // the direct kernels (assembly/convdirect.ts), as the next two
       [[5, 3, 14, 13], [7, 3, 3, 3], { mode: 1 }],
       [[4, 2, 10, 13], [5, 2, 3, 2], {}],
+      [[5, 3, 9, 16], [6, 3, 3, 3], { padding: 1 }], // direct on a padded copy (convPadImages)
     ] as const) {
       const x = randT(...xs), w = randT(...ws), g = convGeometry(w, x, opts as any);
       const dy = randT(g.N, g.O, g.Ho, g.Wo);

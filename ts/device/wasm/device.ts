@@ -36,22 +36,27 @@ export const GEMM_SMALL = { rowsMaxM: 16, dotMaxM: 16, dotMinK: 32 };
 
 /**
  * Which conv4 kernels take the direct path of convdirect.ts (the image read in place, no
- * packing) instead of im2col.ts's implicit GEMM: stride 1, dilation 1, no padding. The
- * forward from 8 output columns and up to 256 taps (C*kh*kw; one depth block in im2col.ts,
- * so the same bits), where it measured 1.2-1.7x on one thread (LeNet's first layer 1.3x);
- * the filter gradient for up to 32 taps and whole runs of 4 output columns (1.3-1.5x;
- * with a partial run, or more taps, slower). docs/kernels.md, "convdirect.ts".
+ * packing) instead of im2col.ts's implicit GEMM: stride 1, dilation 1; with padding, on a
+ * padded copy of the input (convPadImages). The forward from 8 output columns and up to
+ * 256 taps (C*kh*kw; one depth block in im2col.ts, so the same bits), where it measured
+ * 1.2-1.7x on one thread (LeNet's first layer 1.3x); the filter gradient for up to 32 taps
+ * and whole runs of 4 output columns (1.3-1.5x; with a partial run, or more taps, slower).
+ * docs/kernels.md, "convdirect.ts".
  */
 export function convDirect(g: ConvGeometry): { forward: boolean; filter: boolean } {
-  const plain = g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && g.ph === 0 && g.pw === 0;
+  const plain = g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && (CONV_DIRECT.padded || (g.ph === 0 && g.pw === 0));
   const T = g.C * g.kh * g.kw;
   return {
     forward: plain && g.Wo >= 8 && T <= CONV_DIRECT.forwardMaxTaps,
     filter: plain && g.Wo % 4 === 0 && T <= CONV_DIRECT.filterMaxTaps,
   };
 }
-/** convDirect's tap limits; mutable so that tests and benchmarks can compare both paths. */
-export const CONV_DIRECT = { forwardMaxTaps: 256, filterMaxTaps: 32 };
+/**
+ * convDirect's limits, and `padded`: whether a padded stride-1, undilated convolution runs on
+ * a padded copy of its input (all three kernels; see padGeometry). Mutable so that tests and
+ * benchmarks can compare the paths.
+ */
+export const CONV_DIRECT = { forwardMaxTaps: 256, filterMaxTaps: 32, padded: true };
 
 /** The gemm kernel for a whole product: from its shape alone, never from a thread's strip. */
 export function gemmKernel(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number):
@@ -377,8 +382,10 @@ export class WasmDevice implements Device {
     return partsFor(this.threads(), 2 * g.N * g.O * g.C * g.kh * g.kw * g.Ho * g.Wo, MIN_WORK.flops);
   }
   conv4(w: Tensor, x: Tensor, y: Tensor, g: ConvGeometry): void {
-    const meta = this.convMeta(g), px = this.ptr(x), pw = this.ptr(w), py = this.ptr(y), parts = this.convParts(g);
+    let px = this.ptr(x);
+    [px, g] = this.padded(px, g);
     const direct = convDirect(g).forward, fn = direct ? 'convDirectForwardImages' : 'conv4ForwardImages';
+    const meta = this.convMeta(g), pw = this.ptr(w), py = this.ptr(y), parts = this.convParts(g);
     const need = (direct ? this.k.convDirectScratchBytes(meta) : this.k.conv4ScratchBytes(meta)) as number;
     if (parts === 1 || g.N < 2) { this.k[fn](px, pw, py, meta, this.scratchOf(0, need), 0, g.N); return; }
     // images are independent; each thread packs the filter into its own scratch
@@ -386,7 +393,9 @@ export class WasmDevice implements Device {
       ({ fn, args: [px, pw, py, meta, this.scratchOf(t, need), n0, n1] })));
   }
   conv4Filter(x: Tensor, dy: Tensor, dw: Tensor, g: ConvGeometry): void {
-    const meta = this.convMeta(g), px = this.ptr(x), pdy = this.ptr(dy), pdw = this.ptr(dw), parts = this.convParts(g);
+    let px = this.ptr(x);
+    [px, g] = this.padded(px, g);
+    const meta = this.convMeta(g), pdy = this.ptr(dy), pdw = this.ptr(dw), parts = this.convParts(g);
     if (convDirect(g).filter) {
       // units (channel pair, tap block) are summed whole by one thread: any split, same bits
       const need = this.k.convDirectScratchBytes(meta) as number, units = this.k.convDirectFilterUnitCount(meta) as number;
@@ -403,12 +412,39 @@ export class WasmDevice implements Device {
     this.run(splitRange(T, parts, 8).map(([t0, t1], t) =>
       ({ fn: 'conv4BackwardFilterTaps', args: [px, pdy, pdw, meta, this.scratchOf(t, need), t0, t1] })));
   }
+  /**
+   * A padded convolution with stride 1 and dilation 1 reads a padded copy of its input
+   * (convPadImages) as an unpadded one: every kernel then takes its fast interior path
+   * (and the direct kernels apply). The unpadded geometry of that copy, or g itself.
+   */
+  private padGeometry(g: ConvGeometry): ConvGeometry {
+    if ((g.ph === 0 && g.pw === 0) || !CONV_DIRECT.padded || g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1) return g;
+    return { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw, ph: 0, pw: 0 };
+  }
+  /** x, or its padded copy in a block that only grows, and the geometry to read it with. */
+  private padded(x: number, g: ConvGeometry): [number, ConvGeometry] {
+    const gp = this.padGeometry(g);
+    if (gp === g) return [x, g];
+    const xp = this.grown(this.padBlock, 4 * g.N * g.C * gp.H * gp.W);
+    this.byImages('convPadImages', x, xp, g);
+    return [xp, gp];
+  }
+  /** convPadImages or convCropImages (src to dst, g's padding) over the images, threads splitting them. */
+  private byImages(fn: 'convPadImages' | 'convCropImages', src: number, dst: number, g: ConvGeometry): void {
+    const meta = this.convMeta(g), parts = partsFor(this.threads(), g.N * g.C * (g.H + 2 * g.ph) * (g.W + 2 * g.pw), MIN_WORK.elements);
+    if (parts === 1 || g.N < 2) this.k[fn](src, dst, meta, 0, g.N);
+    else this.run(splitRange(g.N, parts, 1).map(([n0, n1]) => ({ fn, args: [src, dst, meta, n0, n1] })));
+  }
+  private padBlock = { ptr: 0, bytes: 0 };
   conv4Data(w: Tensor, dy: Tensor, dx: Tensor, g: ConvGeometry): void {
-    const meta = this.convMeta(g), need = this.k.conv4ScratchBytes(meta) as number;
-    const pw = this.ptr(w), pdy = this.ptr(dy), pdx = this.ptr(dx), parts = this.convParts(g);
-    if (parts === 1 || g.N < 2) { this.k.conv4BackwardData(pw, pdy, pdx, meta, this.scratchOf(0, need)); return; }
-    this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
+    const pw = this.ptr(w), pdy = this.ptr(dy), parts = this.convParts(g);
+    // a padded stride-1 convolution: the unpadded gradient of the padded input, then cropped
+    const gp = this.padGeometry(g), pdx = gp === g ? this.ptr(dx) : this.grown(this.padBlock, 4 * g.N * g.C * gp.H * gp.W);
+    const meta = this.convMeta(gp), need = this.k.conv4ScratchBytes(meta) as number;
+    if (parts === 1 || g.N < 2) this.k.conv4BackwardData(pw, pdy, pdx, meta, this.scratchOf(0, need));
+    else this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
       ({ fn: 'conv4BackwardDataImages', args: [pw, pdy, pdx, meta, this.scratchOf(t, need), n0, n1] })));
+    if (gp !== g) this.byImages('convCropImages', pdx, this.ptr(dx), g);
   }
   private poolMeta(g: PoolGeometry): number {
     return this.writeMeta([g.N * g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.mode]);

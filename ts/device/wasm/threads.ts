@@ -54,7 +54,7 @@ import { FAULT_KERNEL, FAULT_MESSAGE, SLOT, SPIN_KERNEL, nodeWorkerSource, webWo
 /** Kernel exports that workers can run, by task id. Only these are threaded. */
 export const KERNELS = [
   'gemmBlock', 'gemmRowsBlock', 'gemmDotBlock', 'gemmSlices', 'conv4ForwardImages', 'conv4BackwardDataImages', 'conv4BackwardFilterTaps',
-  'convDirectForwardImages', 'convDirectFilterUnits',
+  'convDirectForwardImages', 'convDirectFilterUnits', 'convPadImages', 'convCropImages',
   'poolForwardPlanes', 'poolBackwardPlanes', 'unary', 'binaryScalar', 'binaryOuter', 'fill',
   'i32ToF32', 'reduceRange', 'softmaxRange', 'optimStepScaled', 'lstmForward', 'lstmBackwardCols',
   'dropout', FAULT_KERNEL, SPIN_KERNEL,
@@ -65,7 +65,7 @@ const KERNEL_ID = new Map<string, number>(KERNELS.map((k, i) => [k, i]));
 /** The op each kernel is a part of, for error messages. */
 const OP_OF: Record<KernelName, string> = {
   gemmBlock: 'matmul', gemmRowsBlock: 'matmul', gemmDotBlock: 'matmul', gemmSlices: 'matmul', conv4ForwardImages: 'conv4', conv4BackwardDataImages: 'the conv4 data gradient',
-  conv4BackwardFilterTaps: 'the conv4 filter gradient', convDirectForwardImages: 'conv4', convDirectFilterUnits: 'the conv4 filter gradient',
+  conv4BackwardFilterTaps: 'the conv4 filter gradient', convDirectForwardImages: 'conv4', convDirectFilterUnits: 'the conv4 filter gradient', convPadImages: 'conv4 (its padded input)', convCropImages: 'the conv4 data gradient (its crop)',
   poolForwardPlanes: 'pool', poolBackwardPlanes: 'the pool gradient',
   unary: 'an elementwise op', binaryScalar: 'an elementwise op with a scalar', binaryOuter: 'a broadcasting op',
   fill: 'fill', i32ToF32: 'an int-to-float copy', reduceRange: 'a reduction', softmaxRange: 'softmax',
