@@ -12,9 +12,10 @@
 //      where `python3 -c 'import torch'` works; R rounds (default 3) of knet then PyTorch,
 //      each cell the median over the rounds; with --host-epochs E, then E MLP epochs on 2
 //      threads, each beside the peak loop's two-thread speedup and the hand-off's latency
-//      just before and after it; with --duel D, then D trios of each workload by turns:
-//      knet on 2 threads, PyTorch on 1, PyTorch on 2, seconds apart, with PyTorch's time
-//      over knet's in each trio (a paired comparison the host's phases cannot tilt).
+//      just before and after it; with --duel D, then D quartets of each workload by turns:
+//      knet on 1 and on 2 threads, PyTorch on 1 and on 2, seconds apart, with PyTorch's
+//      time over knet's on the same thread count in each quartet (a paired comparison the
+//      host's phases cannot tilt).
 // Samples of 1 and 2 threads alternate, so a load that comes and goes (this machine is
 // shared) falls on both; the load average before and after is printed with the tables.
 // Times are wall-clock (CPU time would add the threads up).
@@ -271,47 +272,49 @@ export async function run(args: string[]): Promise<void> {
     console.log(`\nEpochs with the loop at 1.8 or more both before and after: ${free.length}, median ${free.length ? secs(median(free)) : '-'} s; ` +
       `the others: ${shared.length}, median ${shared.length ? secs(median(shared)) : '-'} s.`);
   }
-  // The duel: knet on 2 threads against PyTorch on 1 and on 2, by turns seconds apart (one
-  // PyTorch process kept waiting for each request), so that each trio falls in one phase
-  // of the shared host; the order rotates from trio to trio so that no side always follows
-  // the same one. Each trio gives PyTorch's time over knet's; the table has their medians.
+  // The duel: knet and PyTorch, each on 1 and on 2 threads, by turns seconds apart (one
+  // PyTorch process kept waiting for each request), so that each quartet falls in one phase
+  // of the shared host; the order rotates from quartet to quartet so that no side always
+  // follows the same one. Each quartet gives PyTorch's time over knet's on the same thread
+  // count (and PyTorch's best over knet on 2); the table has their medians.
   const duels = Number(argValue(args, '--duel') ?? 0);
   if (duels > 0 && !noTorch) await duel(duels);
   async function duel(n: number) {
     const server = await torchServer(data, text, { lenetBatches, windows, mlpEpochs });
     if (typeof server === 'string') { console.log(`\nduel: PyTorch ${server}`); return; }
-    // The host's phase around each trio: two whole 384³ products at once on the two threads
-    // against one alone (2.00 on two free cores), as the gemm table's ceiling column; a trio
+    // The host's phase around each quartet: two whole 384³ products at once on the two threads
+    // against one alone (2.00 on two free cores), as the gemm table's ceiling column; a quartet
     // counts as calm where this got 1.8 or more both before and after it.
     const w = wholeProducts(384);
     const probe = () => median([0, 1, 2].map(() => (2 * sampleUs(() => w.one(), 3)) / sampleUs(() => w.pair(), 3)));
-    console.log(`\n### duel: knet on 2 threads against PyTorch on 1 and on 2, by turns (${n} trios each; seconds)\n`);
-    console.log('| work | knet 2 threads | PyTorch 1 thread | PyTorch 2 threads | PyTorch 1 / knet | PyTorch 2 / knet | trios with knet ahead of both | of them calm | host pair (median) |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log(`\n### duel: knet and PyTorch on 1 and on 2 threads, by turns (${n} quartets each; seconds)\n`);
+    console.log('| work | knet 1 thread | knet 2 threads | PyTorch 1 thread | PyTorch 2 threads | PyTorch 1 / knet 1 | PyTorch 2 / knet 2 | ' +
+      'PyTorch 1 / knet 2 | knet ahead, 1 thread | knet ahead, 2 threads | calm quartets | host pair (median) |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const works = [['mlp', 'MLP epoch', knetRound.mlpEpoch], ['charlm', 'CharLM window', knetRound.charRun],
       ['lenet', `LeNet epoch (${lenetBatches} batches scaled to 600)`, knetRound.lenetRun]] as const;
-    const trios: string[] = [];
+    const quartets: string[] = [];
     for (const [key, label, f] of works) {
       await K.setThreads(2); f(2); // warm-up
-      const kt: number[] = [], t1: number[] = [], t2: number[] = [], host: number[] = [];
-      const turns = [async () => { await K.setThreads(2); kt.push(f(2)); }, async () => { t1.push(await server.run(key, 1)); },
-        async () => { t2.push(await server.run(key, 2)); }];
+      const k1: number[] = [], k2: number[] = [], t1: number[] = [], t2: number[] = [], host: number[] = [];
+      const turns = [async () => { await K.setThreads(1); k1.push(f(1)); }, async () => { await K.setThreads(2); k2.push(f(2)); },
+        async () => { t1.push(await server.run(key, 1)); }, async () => { t2.push(await server.run(key, 2)); }];
       for (let i = 0; i < n; i++) {
         await K.setThreads(2);
         const before = probe();
-        for (let j = 0; j < 3; j++) await turns[(i + j) % 3]();
+        for (let j = 0; j < turns.length; j++) await turns[(i + j) % turns.length]();
         await K.setThreads(2);
         host.push(Math.min(before, probe()));
       }
-      const r1 = kt.map((x, i) => t1[i] / x), r2 = kt.map((x, i) => t2[i] / x);
-      const won = kt.map((x, i) => x < t1[i] && x < t2[i]), calm = host.map((h) => h >= 1.8);
-      const ahead = won.filter(Boolean).length, calmAhead = won.filter((w, i) => w && calm[i]).length;
-      console.log(`| ${label} | ${secs(median(kt))} | ${secs(median(t1))} | ${secs(median(t2))} | ${f2(median(r1))} | ${f2(median(r2))} | ` +
-        `${ahead} of ${n} | ${calmAhead} of ${calm.filter(Boolean).length} | ${f2(median(host))} |`);
-      trios.push(`- ${key}: ${kt.map((x, i) => `${secs(x)}/${secs(t1[i])}/${secs(t2[i])} (${f2(host[i])})`).join(', ')}`);
+      const r1 = k1.map((x, i) => t1[i] / x), r2 = k2.map((x, i) => t2[i] / x), r12 = k2.map((x, i) => t1[i] / x);
+      const calm = host.map((h) => h >= 1.8), nCalm = calm.filter(Boolean).length;
+      const ahead = (r: number[]) => { const a = r.map((x) => x > 1); return `${a.filter(Boolean).length} of ${n} (${a.filter((x, i) => x && calm[i]).length} of ${nCalm} calm)`; };
+      console.log(`| ${label} | ${secs(median(k1))} | ${secs(median(k2))} | ${secs(median(t1))} | ${secs(median(t2))} | ` +
+        `${f2(median(r1))} | ${f2(median(r2))} | ${f2(median(r12))} | ${ahead(r1)} | ${ahead(r2)} | ${nCalm} of ${n} | ${f2(median(host))} |`);
+      quartets.push(`- ${key}: ${k1.map((x, i) => `${secs(x)}/${secs(k2[i])}/${secs(t1[i])}/${secs(t2[i])} (${f2(host[i])})`).join(', ')}`);
     }
-    console.log('\n"of them calm": trios in which two whole products at once got 1.8x or more both before and after.');
-    console.log(`\nEach trio (knet 2 threads / PyTorch 1 / PyTorch 2, s; the host pair's lower value):\n${trios.join('\n')}\n\nPyTorch: ${server.info}`);
+    console.log('\n"calm": quartets in which two whole products at once got 1.8x or more both before and after.');
+    console.log(`\nEach quartet (knet 1 thread / knet 2 / PyTorch 1 / PyTorch 2, s; the host pair's lower value):\n${quartets.join('\n')}\n\nPyTorch: ${server.info}`);
     w.dispose();
     await server.close();
   }
