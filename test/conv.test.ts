@@ -105,6 +105,19 @@ describe('conv4 direct kernels (assembly/convdirect.ts)', () => {
     }
   });
 
+  it('padded copies come from the pool and go back: memory stays flat over repeated steps', () => {
+    const rnd = R.rng(78), opts = { padding: 1 };
+    const [w, x] = [[6, 3, 3, 3], [4, 3, 9, 16]].map((s) => K.tensor(Float32Array.from(rnd.uniform(s).data), s));
+    const step = () => K.tidy(() => { const [gw, gx] = K.grad((p: Tensor[]) => K.sum(K.conv4(p[0], p[1], opts)))([w, x]) as Tensor[]; gw.dataSync(); gx.dataSync(); });
+    step();
+    const before = K.memory().cpu!;
+    for (let i = 0; i < 20; i++) step();
+    const after = K.memory().cpu!;
+    expect(after.live).toBe(before.live);
+    expect(after.tensors).toBe(before.tensors);
+    expect(after.live + after.pooled).toBe(before.live + before.pooled);
+  });
+
   it('padded stride-1 convolutions on a padded copy of x, where the direct kernels do not apply', () => {
     // 288 taps (implicit GEMM on the copy): the same forward bits as on the padded geometry
     const rnd = R.rng(77), opts = { padding: 1 };

@@ -382,35 +382,47 @@ export class WasmDevice implements Device {
     return partsFor(this.threads(), 2 * g.N * g.O * g.C * g.kh * g.kw * g.Ho * g.Wo, MIN_WORK.flops);
   }
   conv4(w: Tensor, x: Tensor, y: Tensor, g: ConvGeometry): void {
-    let px = this.ptr(x);
-    [px, g] = this.padded(px, g);
-    const direct = convDirect(g).forward, fn = direct ? 'convDirectForwardImages' : 'conv4ForwardImages';
-    const meta = this.convMeta(g), pw = this.ptr(w), py = this.ptr(y), parts = this.convParts(g);
-    const need = (direct ? this.k.convDirectScratchBytes(meta) : this.k.conv4ScratchBytes(meta)) as number;
-    if (parts === 1 || g.N < 2) { this.k[fn](px, pw, py, meta, this.scratchOf(0, need), 0, g.N); return; }
-    // images are independent; each thread packs the filter into its own scratch
-    this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
-      ({ fn, args: [px, pw, py, meta, this.scratchOf(t, need), n0, n1] })));
+    this.onPadded(this.ptr(x), g, (px, g) => {
+      const direct = convDirect(g).forward, fn = direct ? 'convDirectForwardImages' : 'conv4ForwardImages';
+      const meta = this.convMeta(g), pw = this.ptr(w), py = this.ptr(y), parts = this.convParts(g);
+      const need = (direct ? this.k.convDirectScratchBytes(meta) : this.k.conv4ScratchBytes(meta)) as number;
+      if (parts === 1 || g.N < 2) { this.k[fn](px, pw, py, meta, this.scratchOf(0, need), 0, g.N); return; }
+      // images are independent; each thread packs the filter into its own scratch
+      this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
+        ({ fn, args: [px, pw, py, meta, this.scratchOf(t, need), n0, n1] })));
+    });
   }
   conv4Filter(x: Tensor, dy: Tensor, dw: Tensor, g: ConvGeometry): void {
-    let px = this.ptr(x);
-    [px, g] = this.padded(px, g);
-    const meta = this.convMeta(g), pdy = this.ptr(dy), pdw = this.ptr(dw), parts = this.convParts(g);
-    if (convDirect(g).filter) {
-      // units (channel pair, tap block) are summed whole by one thread: any split, same bits
-      const need = this.k.convDirectScratchBytes(meta) as number, units = this.k.convDirectFilterUnitCount(meta) as number;
-      if (parts === 1 || units < 2) { this.k.convDirectFilterUnits(px, pdy, pdw, meta, this.scratchOf(0, need), 0, units); return; }
-      this.run(splitRange(units, parts, 1).map(([u0, u1], t) =>
-        ({ fn: 'convDirectFilterUnits', args: [px, pdy, pdw, meta, this.scratchOf(t, need), u0, u1] })));
-      return;
-    }
-    const need = this.k.conv4ScratchBytes(meta) as number;
-    const T = g.C * g.kh * g.kw;
-    if (parts === 1 || T < 16) { this.k.conv4BackwardFilter(px, pdy, pdw, meta, this.scratchOf(0, need)); return; }
-    // dw sums over images: split its taps (columns, multiples of the micro-tile's 8)
-    // instead, so every element adds its terms in the one-thread order
-    this.run(splitRange(T, parts, 8).map(([t0, t1], t) =>
-      ({ fn: 'conv4BackwardFilterTaps', args: [px, pdy, pdw, meta, this.scratchOf(t, need), t0, t1] })));
+    this.onPadded(this.ptr(x), g, (px, g) => {
+      const meta = this.convMeta(g), pdy = this.ptr(dy), pdw = this.ptr(dw), parts = this.convParts(g);
+      if (convDirect(g).filter) {
+        // units (channel pair, tap block) are summed whole by one thread: any split, same bits
+        const need = this.k.convDirectScratchBytes(meta) as number, units = this.k.convDirectFilterUnitCount(meta) as number;
+        if (parts === 1 || units < 2) { this.k.convDirectFilterUnits(px, pdy, pdw, meta, this.scratchOf(0, need), 0, units); return; }
+        this.run(splitRange(units, parts, 1).map(([u0, u1], t) =>
+          ({ fn: 'convDirectFilterUnits', args: [px, pdy, pdw, meta, this.scratchOf(t, need), u0, u1] })));
+        return;
+      }
+      const need = this.k.conv4ScratchBytes(meta) as number;
+      const T = g.C * g.kh * g.kw;
+      if (parts === 1 || T < 16) { this.k.conv4BackwardFilter(px, pdy, pdw, meta, this.scratchOf(0, need)); return; }
+      // dw sums over images: split its taps (columns, multiples of the micro-tile's 8)
+      // instead, so every element adds its terms in the one-thread order
+      this.run(splitRange(T, parts, 8).map(([t0, t1], t) =>
+        ({ fn: 'conv4BackwardFilterTaps', args: [px, pdy, pdw, meta, this.scratchOf(t, need), t0, t1] })));
+    });
+  }
+  conv4Data(w: Tensor, dy: Tensor, dx: Tensor, g: ConvGeometry): void {
+    const pw = this.ptr(w), pdy = this.ptr(dy), parts = this.convParts(g);
+    // a padded stride-1 convolution: the unpadded gradient of the padded input, then cropped
+    const gp = this.padGeometry(g), tmp = gp === g ? null : this.alloc(4 * g.N * g.C * gp.H * gp.W);
+    try {
+      const pdx = tmp ? tmp.handle : this.ptr(dx), meta = this.convMeta(gp), need = this.k.conv4ScratchBytes(meta) as number;
+      if (parts === 1 || g.N < 2) this.k.conv4BackwardData(pw, pdy, pdx, meta, this.scratchOf(0, need));
+      else this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
+        ({ fn: 'conv4BackwardDataImages', args: [pw, pdy, pdx, meta, this.scratchOf(t, need), n0, n1] })));
+      if (tmp) this.byImages('convCropImages', pdx, this.ptr(dx), g);
+    } finally { if (tmp) this.release(tmp); }
   }
   /**
    * A padded convolution with stride 1 and dilation 1 reads a padded copy of its input
@@ -421,30 +433,24 @@ export class WasmDevice implements Device {
     if ((g.ph === 0 && g.pw === 0) || !CONV_DIRECT.padded || g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1) return g;
     return { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw, ph: 0, pw: 0 };
   }
-  /** x, or its padded copy in a block that only grows, and the geometry to read it with. */
-  private padded(x: number, g: ConvGeometry): [number, ConvGeometry] {
+  /**
+   * f(x, g), or, where padGeometry applies, f on a padded copy of x with its geometry: the
+   * copy in a block from the pool, returned to it after (so memory stays flat).
+   */
+  private onPadded(x: number, g: ConvGeometry, f: (x: number, g: ConvGeometry) => void): void {
     const gp = this.padGeometry(g);
-    if (gp === g) return [x, g];
-    const xp = this.grown(this.padBlock, 4 * g.N * g.C * gp.H * gp.W);
-    this.byImages('convPadImages', x, xp, g);
-    return [xp, gp];
+    if (gp === g) { f(x, g); return; }
+    const tmp = this.alloc(4 * g.N * g.C * gp.H * gp.W);
+    try {
+      this.byImages('convPadImages', x, tmp.handle, g);
+      f(tmp.handle, gp);
+    } finally { this.release(tmp); }
   }
   /** convPadImages or convCropImages (src to dst, g's padding) over the images, threads splitting them. */
   private byImages(fn: 'convPadImages' | 'convCropImages', src: number, dst: number, g: ConvGeometry): void {
     const meta = this.convMeta(g), parts = partsFor(this.threads(), g.N * g.C * (g.H + 2 * g.ph) * (g.W + 2 * g.pw), MIN_WORK.elements);
     if (parts === 1 || g.N < 2) this.k[fn](src, dst, meta, 0, g.N);
     else this.run(splitRange(g.N, parts, 1).map(([n0, n1]) => ({ fn, args: [src, dst, meta, n0, n1] })));
-  }
-  private padBlock = { ptr: 0, bytes: 0 };
-  conv4Data(w: Tensor, dy: Tensor, dx: Tensor, g: ConvGeometry): void {
-    const pw = this.ptr(w), pdy = this.ptr(dy), parts = this.convParts(g);
-    // a padded stride-1 convolution: the unpadded gradient of the padded input, then cropped
-    const gp = this.padGeometry(g), pdx = gp === g ? this.ptr(dx) : this.grown(this.padBlock, 4 * g.N * g.C * gp.H * gp.W);
-    const meta = this.convMeta(gp), need = this.k.conv4ScratchBytes(meta) as number;
-    if (parts === 1 || g.N < 2) this.k.conv4BackwardData(pw, pdy, pdx, meta, this.scratchOf(0, need));
-    else this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
-      ({ fn: 'conv4BackwardDataImages', args: [pw, pdy, pdx, meta, this.scratchOf(t, need), n0, n1] })));
-    if (gp !== g) this.byImages('convCropImages', pdx, this.ptr(dx), g);
   }
   private poolMeta(g: PoolGeometry): number {
     return this.writeMeta([g.N * g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, g.ph, g.pw, g.sh, g.sw, g.mode]);
