@@ -1,5 +1,6 @@
 // `npm run bench -- conv [--quick] [--threads 1,2]`: the cpu device's conv4 paths side by
-// side, for padded stride-1 convolutions (the 3x3, padding 1 layers of small CNNs): each
+// side, for padded stride-1 convolutions (the 3x3, padding 1 layers of small CNNs; one
+// dilated): each
 // kernel (forward, filter gradient, data gradient) with the padded copy of x
 // (CONV_DIRECT.padded, docs/kernels.md "convdirect.ts") on and off by turns in one
 // process, so that a slow minute of a shared host falls on both. A pair is 5 calls of each
@@ -11,12 +12,13 @@ import { CONV_DIRECT, convDirect } from '../ts/device/wasm/device.js';
 import { convGeometry } from '../ts/nn/conv.js';
 import { machineInfo } from './harness/machine.js';
 
-const SHAPES: Array<[number[], number[], { padding: number }]> = [
+const SHAPES: Array<[number[], number[], { padding: number; dilation?: number }]> = [
   [[64, 3, 32, 32], [16, 3, 3, 3], { padding: 1 }],
   [[64, 1, 28, 28], [8, 1, 3, 3], { padding: 1 }],
   [[64, 16, 16, 16], [16, 16, 3, 3], { padding: 1 }],
   [[64, 3, 32, 32], [32, 3, 5, 5], { padding: 2 }],
   [[64, 32, 16, 16], [32, 32, 3, 3], { padding: 1 }],
+  [[64, 16, 16, 16], [16, 16, 3, 3], { padding: 2, dilation: 2 }],
 ];
 
 const argValue = (args: string[], name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
@@ -27,8 +29,8 @@ export async function run(args: string[]): Promise<void> {
   const threads = (argValue(args, '--threads') ?? '1,2').split(',').map(Number);
   const m = machineInfo();
   console.log(`machine: ${m.cpu} (family ${m.family} model ${m.model}), ${m.cores} cores; Node ${process.version}; ${pairs} pairs per cell\n`);
-  console.log('| threads | x | w | padding | direct forward / filter | forward | filter gradient | data gradient |');
-  console.log('|---:|---|---|---:|---|---:|---:|---:|');
+  console.log('| threads | x | w | padding | dilation | direct forward / filter | forward | filter gradient | data gradient |');
+  console.log('|---:|---|---|---:|---:|---|---:|---:|---:|');
   for (const t of threads) {
     await K.setThreads(t);
     for (const [xs, ws, opts] of SHAPES) {
@@ -54,7 +56,7 @@ export async function run(args: string[]): Promise<void> {
         }
         return `${median(ratios).toFixed(2)}x (${median(on).toFixed(2)} ms)`;
       });
-      console.log(`| ${t} | [${xs.join(', ')}] | [${ws.join(', ')}] | ${opts.padding} | ${d.forward ? 'yes' : 'no'} / ${d.filter ? 'yes' : 'no'} | ${cells.join(' | ')} |`);
+      console.log(`| ${t} | [${xs.join(', ')}] | [${ws.join(', ')}] | ${opts.padding} | ${opts.dilation ?? 1} | ${d.forward ? 'yes' : 'no'} / ${d.filter ? 'yes' : 'no'} | ${cells.join(' | ')} |`);
       for (const a of [x, w, y, dy, dw, dx]) a.dispose();
     }
   }

@@ -21,6 +21,7 @@ const cases: Case[] = [
   { name: 'stride 3, padding 1', x: [2, 3, 10, 11], w: [2, 3, 4, 3], opts: { stride: 3, padding: 1 } },
   { name: 'dilation 2', x: [2, 3, 9, 9], w: [4, 3, 3, 3], opts: { dilation: 2 } },
   { name: 'dilation 2, padding 2, stride 2', x: [1, 2, 9, 10], w: [3, 2, 3, 2], opts: { dilation: 2, padding: 2, stride: 2 } },
+  { name: 'dilation 2, padding 2, stride 1 (on a padded copy)', x: [2, 3, 9, 10], w: [4, 3, 3, 3], opts: { dilation: 2, padding: 2 } },
   { name: 'mode 1 (convolution)', x: [2, 3, 7, 6], w: [4, 3, 3, 2], opts: { mode: 1 } },
   { name: 'mode 1, padding 1, stride 2, dilation 2', x: [2, 3, 11, 9], w: [3, 3, 3, 3], opts: { mode: 1, padding: 1, stride: 2, dilation: 2 } },
   { name: 'per-axis pairs', x: [2, 3, 8, 13], w: [3, 3, 3, 4], opts: { padding: [2, 0], stride: [1, 3], dilation: [2, 1] } },
@@ -119,15 +120,21 @@ describe('conv4 direct kernels (assembly/convdirect.ts)', () => {
   });
 
   it('padded stride-1 convolutions on a padded copy of x, where the direct kernels do not apply', () => {
-    // 288 taps (implicit GEMM on the copy): the same forward bits as on the padded geometry
-    const rnd = R.rng(77), opts = { padding: 1 };
-    const [w, x] = [[6, 32, 3, 3], [2, 32, 6, 9]].map((s) => K.tensor(Float32Array.from(rnd.uniform(s).data), s));
-    expect(convDirect(convGeometry(w, x, opts))).toEqual({ forward: false, filter: false });
-    const ya = K.conv4(w, x, opts).dataSync();
-    CONV_DIRECT.padded = false;
-    let yb: Float32Array;
-    try { yb = K.conv4(w, x, opts).dataSync() as Float32Array; } finally { CONV_DIRECT.padded = true; }
-    expect(Array.from(ya)).toEqual(Array.from(yb));
+    // 288 taps, and a dilated filter (implicit GEMM on the copy): the same forward bits as on
+    // the padded geometry, the gradients to rounding
+    for (const [ws, xs, opts] of [[[6, 32, 3, 3], [2, 32, 6, 9], { padding: 1 }], [[4, 3, 3, 3], [2, 3, 9, 10], { padding: 2, dilation: 2 }]] as const) {
+      const rnd = R.rng(77);
+      const [w, x] = [ws, xs].map((s) => K.tensor(Float32Array.from(rnd.uniform(s as number[]).data), s as number[]));
+      expect(convDirect(convGeometry(w, x, opts))).toEqual({ forward: false, filter: false });
+      const run = () => [K.conv4(w, x, opts), ...K.grad((p: Tensor[]) => K.sum(K.conv4(p[0], p[1], opts)))([w, x]) as Tensor[]].map((t) => t.dataSync());
+      const [ya, gwa, gxa] = run();
+      CONV_DIRECT.padded = false;
+      let yb: ArrayLike<number>, gwb: ArrayLike<number>, gxb: ArrayLike<number>;
+      try { [yb, gwb, gxb] = run(); } finally { CONV_DIRECT.padded = true; }
+      expect(Array.from(ya)).toEqual(Array.from(yb));
+      expect(relErr(gwa, Array.from(gwb))).toBeLessThan(1e-5);
+      expect(relErr(gxa, Array.from(gxb))).toBeLessThan(1e-5);
+    }
   });
 });
 

@@ -90,6 +90,7 @@ describe('thread pool', () => {
       [[5, 3, 14, 13], [7, 3, 3, 3], { mode: 1 }],
       [[4, 2, 10, 13], [5, 2, 3, 2], {}],
       [[5, 3, 9, 16], [6, 3, 3, 3], { padding: 1 }], // direct on a padded copy (convPadImages)
+      [[3, 4, 9, 10], [5, 4, 3, 3], { padding: 2, dilation: 2 }], // im2col.ts on a padded copy
     ] as const) {
       const x = randT(...xs), w = randT(...ws), g = convGeometry(w, x, opts as any);
       const dy = randT(g.N, g.O, g.Ho, g.Wo);
