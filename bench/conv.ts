@@ -10,6 +10,7 @@ import * as K from '../ts/index.js';
 import { cpuDevice as dev } from '../ts/device/cpu.js';
 import { CONV_DIRECT, convDirect } from '../ts/device/wasm/device.js';
 import { convGeometry } from '../ts/nn/conv.js';
+import { argValue } from './harness/args.js';
 import { machineInfo } from './harness/machine.js';
 
 const SHAPES: Array<[number[], number[], { padding: number; dilation?: number }]> = [
@@ -21,7 +22,6 @@ const SHAPES: Array<[number[], number[], { padding: number; dilation?: number }]
   [[64, 16, 16, 16], [16, 16, 3, 3], { padding: 2, dilation: 2 }],
 ];
 
-const argValue = (args: string[], name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];
 
 export async function run(args: string[]): Promise<void> {

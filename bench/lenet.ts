@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { argValue } from './harness/args.js';
 import { PY_BLAS, torchEnv } from './harness/torch-blas.js';
 import { measurePeak } from './peak.js';
 
@@ -45,11 +46,6 @@ interface Result {
   framework: string; info: string; batches: number;
   wall: number; cpu: number; // seconds for the timed batches
   testAcc: number | null; kernels: KernelTime[];
-}
-
-function argValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
 }
 
 /** Median seconds per call of fn: samples of enough calls to last ~minTime/samples each. */

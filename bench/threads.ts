@@ -24,6 +24,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tensor } from '../ts/index.js';
+import { argValue } from './harness/args.js';
 import { PY_BLAS, torchEnv } from './harness/torch-blas.js';
 import { parallelPeak } from './peak.js';
 
@@ -31,7 +32,6 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const f1 = (x: number) => x.toFixed(1), f2 = (x: number) => x.toFixed(2);
 /** Seconds: three decimals below one second (the MLP epoch and CharLM window are close calls), two above. */
 const secs = (x: number) => x.toFixed(x < 1 ? 3 : 2);
-const argValue = (args: string[], name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 export async function run(args: string[]): Promise<void> {

@@ -1,5 +1,11 @@
 // Options shared by the benchmark suites: --quick, --only a,b, --devices cpu,gpu, --out dir.
 
+/** The value after `--name` in args, or undefined. */
+export function argValue(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
 export interface BenchArgs { quick: boolean; only: string[] | null; devices: string[] | null; out: string; rest: string[] }
 
 export function parseBenchArgs(argv: readonly string[], known: { models?: readonly string[]; devices?: readonly string[] } = {}): BenchArgs {

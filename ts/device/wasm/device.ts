@@ -414,15 +414,18 @@ export class WasmDevice implements Device {
   }
   conv4Data(w: Tensor, dy: Tensor, dx: Tensor, g: ConvGeometry): void {
     const pw = this.ptr(w), pdy = this.ptr(dy), parts = this.convParts(g);
-    // a padded stride-1 convolution: the unpadded gradient of the padded input, then cropped
-    const gp = this.padGeometry(g), tmp = gp === g ? null : this.alloc(4 * g.N * g.C * gp.H * gp.W);
-    try {
-      const pdx = tmp ? tmp.handle : this.ptr(dx), meta = this.convMeta(gp), need = this.k.conv4ScratchBytes(meta) as number;
+    const grad = (pdx: number, g: ConvGeometry) => {
+      const meta = this.convMeta(g), need = this.k.conv4ScratchBytes(meta) as number;
       if (parts === 1 || g.N < 2) this.k.conv4BackwardData(pw, pdy, pdx, meta, this.scratchOf(0, need));
       else this.run(splitRange(g.N, parts, 1).map(([n0, n1], t) =>
         ({ fn: 'conv4BackwardDataImages', args: [pw, pdy, pdx, meta, this.scratchOf(t, need), n0, n1] })));
-      if (tmp) this.byImages('convCropImages', pdx, this.ptr(dx), g);
-    } finally { if (tmp) this.release(tmp); }
+    };
+    // a padded stride-1 convolution: the unpadded gradient of the padded input, then cropped
+    const cropped = this.withPadBlock(g, (block, gp) => {
+      grad(block, gp);
+      this.byImages('convCropImages', block, this.ptr(dx), g);
+    });
+    if (!cropped) grad(this.ptr(dx), g);
   }
   /**
    * A padded convolution with stride 1 reads a padded copy of its input (convPadImages) as
@@ -434,18 +437,24 @@ export class WasmDevice implements Device {
     if ((g.ph === 0 && g.pw === 0) || !CONV_DIRECT.padded || g.sh !== 1 || g.sw !== 1) return g;
     return { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw, ph: 0, pw: 0 };
   }
-  /**
-   * f(x, g), or, where padGeometry applies, f on a padded copy of x with its geometry: the
-   * copy in a block from the pool, returned to it after (so memory stays flat).
-   */
+  /** f(x, g), or, where padGeometry applies, f on a padded copy of x with its geometry. */
   private onPadded(x: number, g: ConvGeometry, f: (x: number, g: ConvGeometry) => void): void {
+    const padded = this.withPadBlock(g, (block, gp) => {
+      this.byImages('convPadImages', x, block, g);
+      f(block, gp);
+    });
+    if (!padded) f(x, g);
+  }
+  /**
+   * Where padGeometry applies: f(block, padded geometry) with a block of the padded shape
+   * from the pool, returned to it after (so memory stays flat), and true; else false.
+   */
+  private withPadBlock(g: ConvGeometry, f: (block: number, gp: ConvGeometry) => void): boolean {
     const gp = this.padGeometry(g);
-    if (gp === g) { f(x, g); return; }
+    if (gp === g) return false;
     const tmp = this.alloc(4 * g.N * g.C * gp.H * gp.W);
-    try {
-      this.byImages('convPadImages', x, tmp.handle, g);
-      f(tmp.handle, gp);
-    } finally { this.release(tmp); }
+    try { f(tmp.handle, gp); } finally { this.release(tmp); }
+    return true;
   }
   /** convPadImages or convCropImages (src to dst, g's padding) over the images, threads splitting them. */
   private byImages(fn: 'convPadImages' | 'convCropImages', src: number, dst: number, g: ConvGeometry): void {
