@@ -64,7 +64,8 @@ function blockScratchFloats(m: i32, n: i32, K: i32): i32 {
   const kc = blockSize(K, KC, 1);
   const nc = roundUp(blockSize(n, NC, NR), NR);
   const mc = roundUp(blockSize(m, MC, MR), MR);
-  return kc * nc + mc * kc + 2 * MR * NR + 4; // packed B, packed A, edge tile, alpha/beta + tile
+  // packed B, its panels' kept rows, packed A, edge tile, alpha/beta + tile
+  return kc * nc + (kc + 1) * (nc / NR) + mc * kc + 2 * MR * NR + 4;
 }
 
 /** Bytes of `scratch` that gemm(…, M, N, K, …) needs. */
@@ -105,7 +106,8 @@ export function gemmBlock(
   const ncMax = blockSize(n, NC, NR);
   const mcMax = blockSize(m, MC, MR);
   const packedB = scratch;
-  const packedA = packedB + ((<usize>kcMax * <usize>roundUp(ncMax, NR)) << 2);
+  const rowsB = packedB + ((<usize>kcMax * <usize>roundUp(ncMax, NR)) << 2);
+  const packedA = rowsB + ((<usize>(kcMax + 1) * <usize>(roundUp(ncMax, NR) / NR)) << 2);
   const edge = packedA + ((<usize>roundUp(mcMax, MR) * <usize>kcMax) << 2);
 
   for (let jc = n0; jc < n1; jc += ncMax) {
@@ -115,14 +117,88 @@ export function gemmBlock(
       // Later K slices add onto what the earlier ones wrote.
       const betaK: f32 = pc == 0 ? beta : 1;
       packB(transB, B, ldb, pc, kc, jc, nc, packedB);
+      let sparse = skipZeros && skipZeroRows(packedB, kc, (nc + NR - 1) / NR, rowsB);
       for (let ic = m0; ic < m1; ic += mcMax) {
         const mc = min(mcMax, m1 - ic);
         packA(transA, A, lda, ic, mc, pc, kc, packedA);
+        // Skipping a zero row of B skips a * 0 = 0, exact only for finite a: with an
+        // Inf or NaN in this block of A, B is packed whole again (a rare, slow path).
+        if (sparse && !allFinite(packedA, roundUp(mc, MR) * kc)) {
+          packB(transB, B, ldb, pc, kc, jc, nc, packedB);
+          sparse = false;
+        }
         macroKernel(mc, nc, kc, alpha, betaK, packedA, packedB,
-          C + ((<usize>ic * <usize>ldc + <usize>jc) << 2), ldc, edge);
+          C + ((<usize>ic * <usize>ldc + <usize>jc) << 2), ldc, edge, sparse ? rowsB : 0);
       }
     }
   }
+}
+
+// Zero rows of op(B). A row of a packed B panel that is all zeros adds nothing to any
+// element of C (a * 0 + c == c exactly, for finite a, and the sums never hold -0), so the
+// micro-kernels may skip it and give the same bits. Inputs often have such rows: a batch
+// of 8 MNIST images is zero in all 8 at 54% of its pixels (the MLP's forward W1 * x), and
+// 8 pixels are zero in one image at 60% of (image, 8 pixels) (its weight gradient
+// dH * x^T). skipZeroRows moves a panel's other rows to its front and lists their offsets
+// in packed A; the sparse kernels then run on that list (4-10% slower per row run).
+
+let skipZeros = true;
+
+/**
+ * Whether gemm skips zero rows of op(B) (on by default; the same bits either way). A
+ * module instance's own switch: bench/gemm.ts turns it off and on by turns to compare.
+ */
+export function gemmSkipZeroRows(on: i32): void { skipZeros = on != 0; }
+
+/**
+ * Compacts each of `panels` packed B panels (kc x NR, contiguous) that has an all-zero
+ * row: its other rows move to its front, in order, and rows + q * (kc + 1) * 4 gets their
+ * count, then their byte offsets (k * MR * 4) into a packed A panel. A panel without one
+ * gets the count kc and stays as it is. Returns whether any panel was compacted. A row of
+ * -0 counts as non-zero (a bit test): the skip never depends on a sign.
+ */
+function skipZeroRows(packed: usize, kc: i32, panels: i32, rows: usize): bool {
+  let any = false;
+  const step = <usize>MR << 2;
+  for (let q = 0; q < panels; q++) {
+    const p = packed + ((<usize>q * <usize>kc * NR) << 2);
+    const list = rows + ((<usize>q * <usize>(kc + 1)) << 2);
+    // Up to the first zero row, reads only: a dense panel costs one read pass.
+    let k = 0;
+    for (; k < kc; k++) {
+      const r = p + ((<usize>k * NR) << 2);
+      if (!v128.any_true(v128.or(v128.load(r), v128.load(r, 16)))) break;
+    }
+    if (k == kc) { store<i32>(list, kc); continue; }
+    any = true;
+    let o = list + 4, off: usize = 0;
+    for (let j = 0; j < k; j++) { store<u32>(o, <u32>off); o += 4; off += step; }
+    // From there without branches (zero rows come unpredictably): every row is stored at
+    // the write position, which moves on past non-zero rows only.
+    let w = p + ((<usize>k * NR) << 2), r = w + (NR << 2);
+    const end = p + ((<usize>kc * NR) << 2);
+    off += step;
+    for (; r < end; r += NR << 2) {
+      const lo = v128.load(r), hi = v128.load(r, 16);
+      const live = <usize>v128.any_true(v128.or(lo, hi));
+      v128.store(w, lo); v128.store(w, hi, 16); store<u32>(o, <u32>off);
+      w += live << 5; o += live << 2; off += step;
+    }
+    store<i32>(list, <i32>((o - list - 4) >> 2));
+  }
+  return any;
+}
+
+/** Whether the n floats at p (16-byte aligned) are all finite. */
+function allFinite(p: usize, n: i32): bool {
+  // An Inf or NaN has every exponent bit set; OR-ing the lane tests keeps the chain short.
+  const mask = i32x4.splat(0x7f800000);
+  let bad = i32x4.splat(0);
+  const end = p + (<usize>(n & ~3) << 2);
+  for (; p < end; p += 16) bad = v128.or(bad, i32x4.eq(v128.and(v128.load(p), mask), mask));
+  let tail = false;
+  for (let i = 0; i < (n & 3); i++) tail = tail || (load<u32>(p + (<usize>i << 2)) & 0x7f800000) == 0x7f800000;
+  return !v128.any_true(bad) && !tail;
 }
 
 // Depth slices: the threaded device's split of a thin product over K (the MLP's forward,
@@ -379,13 +455,20 @@ function packBRows(B: usize, ld: usize, k0: i32, kc: i32, j0: i32, nc: i32, dst:
  */
 function macroKernel(
   mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32,
-  packedA: usize, packedB: usize, C: usize, ldc: i32, edge: usize,
+  packedA: usize, packedB: usize, C: usize, ldc: i32, edge: usize, rowsB: usize,
 ): void {
   const ab = edge + ((MR * NR) << 2);
   store<f32>(ab, alpha); store<f32>(ab, beta, 4);
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = min(NR, nc - jr);
     const b = packedB + ((<usize>jr * <usize>kc) << 2);
+    // A compacted panel (skipZeroRows) runs the sparse kernels on its kept rows' list.
+    let kept = kc, list: usize = 0;
+    if (rowsB) {
+      const l = rowsB + ((<usize>(jr / NR) * <usize>(kc + 1)) << 2);
+      kept = load<i32>(l);
+      if (kept < kc) list = l + 4;
+    }
     for (let ir = 0; ir < mc; ir += MR) {
       const mr = min(MR, mc - ir);
       const a = packedA + ((<usize>ir * <usize>kc) << 2);
@@ -393,13 +476,19 @@ function macroKernel(
       // A panel with at most 4 live rows takes the 4-row kernel (its padding rows unread).
       const rows = mr <= 4 ? 4 : 6;
       if (mr == rows && nr == NR) {
-        if (rows == 6) microKernel6(kc, a, b, ab, c, ldc);
+        if (list) {
+          if (rows == 6) microKernel6Rows(kept, list, a, b, ab, c, ldc);
+          else microKernel4Rows(kept, list, a, b, ab, c, ldc);
+        } else if (rows == 6) microKernel6(kc, a, b, ab, c, ldc);
         else microKernel4(kc, a, b, ab, c, ldc);
       } else {
         // Cut short by C's edge: the same kernel on a copy of C's part (beta == 0 never
         // reads C, so the copy can hold anything there).
         if (beta != 0) copyTile(c, ldc, edge, NR, mr, nr);
-        if (rows == 6) microKernel6(kc, a, b, ab, edge, NR);
+        if (list) {
+          if (rows == 6) microKernel6Rows(kept, list, a, b, ab, edge, NR);
+          else microKernel4Rows(kept, list, a, b, ab, edge, NR);
+        } else if (rows == 6) microKernel6(kc, a, b, ab, edge, NR);
         else microKernel4(kc, a, b, ab, edge, NR);
         copyTile(edge, NR, c, ldc, mr, nr);
       }
@@ -446,6 +535,99 @@ function microKernel6(kc: i32, a: usize, b: usize, ab: usize, C: usize, ldc: i32
     c50 = madd(ak, b0, c50); c51 = madd(ak, b1, c51);
     a += MR << 2; b += NR << 2;
   }
+  finish6(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, ab, C, ldc);
+}
+
+/**
+ * microKernel6 for the first 4 rows of a 6-row panel, for panels with at most 4 live rows:
+ * the same arithmetic per element, two thirds of the work. (8 accumulators only just cover
+ * FMA latency, so it runs a little slower per flop than the 6-row kernel.)
+ */
+function microKernel4(kc: i32, a: usize, b: usize, ab: usize, C: usize, ldc: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = b + ((<usize>kc * NR) << 2);
+  while (b < end) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    const a0 = v128.load32_splat(a);
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    const a1 = v128.load32_splat(a, 4);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    const a2 = v128.load32_splat(a, 8);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    const a3 = v128.load32_splat(a, 12);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
+    a += MR << 2; b += NR << 2;
+  }
+  finish4(c00, c01, c10, c11, c20, c21, c30, c31, ab, C, ldc);
+}
+
+/**
+ * microKernel6 on a compacted panel (skipZeroRows): the n kept rows of b in order, row i's
+ * A values at a + list[i]. The same sums as microKernel6 over the whole panel.
+ */
+function microKernel6Rows(n: i32, list: usize, a: usize, b: usize, ab: usize, C: usize, ldc: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  const end = b + ((<usize>n * NR) << 2);
+  while (b < end) {
+    const ak0 = a + <usize>load<u32>(list);
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let ak = v128.load32_splat(ak0);
+    c00 = madd(ak, b0, c00); c01 = madd(ak, b1, c01);
+    ak = v128.load32_splat(ak0, 4);
+    c10 = madd(ak, b0, c10); c11 = madd(ak, b1, c11);
+    ak = v128.load32_splat(ak0, 8);
+    c20 = madd(ak, b0, c20); c21 = madd(ak, b1, c21);
+    ak = v128.load32_splat(ak0, 12);
+    c30 = madd(ak, b0, c30); c31 = madd(ak, b1, c31);
+    ak = v128.load32_splat(ak0, 16);
+    c40 = madd(ak, b0, c40); c41 = madd(ak, b1, c41);
+    ak = v128.load32_splat(ak0, 20);
+    c50 = madd(ak, b0, c50); c51 = madd(ak, b1, c51);
+    list += 4; b += NR << 2;
+  }
+  finish6(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, ab, C, ldc);
+}
+
+/** microKernel4 on a compacted panel, as microKernel6Rows. */
+function microKernel4Rows(n: i32, list: usize, a: usize, b: usize, ab: usize, C: usize, ldc: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = b + ((<usize>n * NR) << 2);
+  while (b < end) {
+    const ak = a + <usize>load<u32>(list);
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    const a0 = v128.load32_splat(ak);
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    const a1 = v128.load32_splat(ak, 4);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    const a2 = v128.load32_splat(ak, 8);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    const a3 = v128.load32_splat(ak, 12);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
+    list += 4; b += NR << 2;
+  }
+  finish4(c00, c01, c10, c11, c20, c21, c30, c31, ab, C, ldc);
+}
+
+/**
+ * The 6-row kernels' epilogue: C[6 x 8] = alpha * tile + beta * C, ab = [alpha, beta].
+ * Inlined, so the accumulators stay the kernel's registers.
+ */
+// @ts-ignore: decorator
+@inline function finish6(
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128,
+  c30: v128, c31: v128, c40: v128, c41: v128, c50: v128, c51: v128, ab: usize, C: usize, ldc: i32,
+): void {
   // The epilogue must not need more registers than the loop, or V8 spills accumulators
   // at their definition, inside the loop. With alpha 1 and beta 0 or 1 (every product but
   // scaled ones) the tile goes straight into C; otherwise it is stored at ab + 16 and
@@ -472,29 +654,12 @@ function microKernel6(kc: i32, a: usize, b: usize, ab: usize, C: usize, ldc: i32
   if (!direct) scaleTile(ab + 16, 6, ab, C, ldc);
 }
 
-/**
- * microKernel6 for the first 4 rows of a 6-row panel, for panels with at most 4 live rows:
- * the same arithmetic per element, two thirds of the work. (8 accumulators only just cover
- * FMA latency, so it runs a little slower per flop than the 6-row kernel.)
- */
-function microKernel4(kc: i32, a: usize, b: usize, ab: usize, C: usize, ldc: i32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const end = b + ((<usize>kc * NR) << 2);
-  while (b < end) {
-    const b0 = v128.load(b), b1 = v128.load(b, 16);
-    const a0 = v128.load32_splat(a);
-    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
-    const a1 = v128.load32_splat(a, 4);
-    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
-    const a2 = v128.load32_splat(a, 8);
-    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
-    const a3 = v128.load32_splat(a, 12);
-    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-    a += MR << 2; b += NR << 2;
-  }
+/** The 4-row kernels' epilogue, as finish6. */
+// @ts-ignore: decorator
+@inline function finish4(
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
+  ab: usize, C: usize, ldc: i32,
+): void {
   // The same epilogue as microKernel6's, on 4 rows.
   const alpha = load<f32>(ab), beta = load<f32>(ab, 4);
   const direct = alpha == 1 && (beta == 0 || beta == 1);

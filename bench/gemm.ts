@@ -1,6 +1,9 @@
 // `npm run bench -- gemm [--quick]`: GFLOP/s of knet's wasm gemm (plain SIMD and relaxed
 // SIMD builds) next to TensorFlow.js's wasm backend and this machine's measured f32x4
-// peaks, as one Markdown table. Timings come from benchmark.js; all single-threaded.
+// peaks, as one Markdown table (random operands: no zeros). Then the MNIST MLP's two big
+// products on real batches, with gemm's zero-row skipping off and on by turns in one
+// module, beside TensorFlow.js on the same batches. Timings come from benchmark.js; all
+// single-threaded.
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadKernels, type WasmModule } from '../ts/device/wasm/module.js';
 import { enableRelaxedSimd, measurePeak } from './peak.js';
+import { mnist } from '../ts/data/datasets.js';
 
 interface Problem {
   label: string;
@@ -67,6 +71,20 @@ class KnetGemm {
     const pages = Math.ceil(this.top / 65536) - this.mod.memory.buffer.byteLength / 65536;
     if (pages > 0) this.mod.memory.grow(pages);
     return p;
+  }
+  /** gemm.ts's zero-row skip on or off (this module instance only). */
+  skipZeroRows(on: boolean): void { this.mod.exports.gemmSkipZeroRows(+on); }
+  /** A closure that runs C = op(A) op(B) on the next of `bs` (B as stored: [784, 100] here), A random. */
+  prepareBatches(p: Problem, bs: Float32Array[]): () => void {
+    const { a, b } = storedShapes(p);
+    const pa = this.alloc(a[0] * a[1]), pc = this.alloc(p.M * p.N);
+    const pbs = bs.map((x) => { const pb = this.alloc(x.length); new Float32Array(this.mod.memory.buffer, pb, x.length).set(x); return pb; });
+    const ps = this.alloc((this.mod.exports.gemmScratchBytes(p.M, p.N, p.K) as number) / 4);
+    new Float32Array(this.mod.memory.buffer, pa, a[0] * a[1]).set(randoms(a[0] * a[1]));
+    const gemm = this.mod.exports.gemm;
+    const ta = p.form === 'TN' ? 1 : 0, tb = p.form === 'NT' ? 1 : 0;
+    let t = 0;
+    return () => { gemm(ta, tb, p.M, p.N, p.K, 1, pa, a[1], pbs[t++ % pbs.length], b[1], 0, pc, p.N, ps); };
   }
   /** A closure that runs C = op(A) op(B) once; operands allocated and filled here. */
   prepare(p: Problem): () => void {
@@ -135,4 +153,58 @@ export async function run(args: string[]): Promise<void> {
   console.log('| problem | form | M×N×K | knet SIMD GFLOP/s | % of mul+add peak | knet relaxed GFLOP/s | % of FMA peak | tfjs-wasm GFLOP/s | knet best / tfjs |');
   console.log('|---|---|---|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
+  console.log('');
+  await zeroRows(relaxed ?? simd, relaxed ? 'relaxed' : 'SIMD', quick);
+}
+
+/**
+ * The MNIST MLP's forward W1·x (NN 64×100×784) and weight gradient dH·xᵀ (NT 64×784×100),
+ * B = x, a batch of 100 images as columns [784, 100] (examples/mnist.ts's layout), 20
+ * batches in turn so that B comes from memory as in training. gemm's zero-row skip (the
+ * same bits) is switched off and on by turns; TensorFlow.js runs the same batches.
+ */
+async function zeroRows(knet: KnetGemm, build: string, quick: boolean): Promise<void> {
+  const data = await mnist();
+  const batches = 20;
+  const xs = Array.from({ length: batches }, (_, t) => {
+    const x = new Float32Array(784 * 100);
+    for (let i = 0; i < 100; i++) for (let p = 0; p < 784; p++) x[p * 100 + i] = data.xtrn[(t * 100 + i) * 784 + p];
+    return x;
+  });
+  const zero = xs.reduce((n, x) => n + x.filter((v) => v === 0).length, 0) / (batches * 784 * 100);
+  const probs: Problem[] = [
+    { label: 'MLP forward W1·x', form: 'NN', M: 64, N: 100, K: 784 },
+    { label: 'MLP gradient dH·xᵀ', form: 'NT', M: 64, N: 784, K: 100 },
+  ];
+  const rounds = quick ? 2 : 5;
+  console.log(`### the MLP's products on MNIST batches (${Math.round(zero * 100)}% zero pixels), knet ${build} build, zero-row skip off / on by turns, ${rounds} rounds`);
+  console.log('');
+  console.log('| product | form | M×N×K | skip off µs | skip on µs | on / off speedup (median, range) | tfjs-wasm µs | knet (on) / tfjs |');
+  console.log('|---|---|---|---:|---:|---:|---:|---:|');
+  for (const p of probs) {
+    const call = knet.prepareBatches(p, xs);
+    const off: number[] = [], on: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      knet.skipZeroRows(false); off.push(time(call, quick));
+      knet.skipZeroRows(true); on.push(time(call, quick));
+    }
+    const t = tfjsBatches(p, xs);
+    const theirs = time(t.fn, quick);
+    t.dispose();
+    const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+    const ratios = off.map((x, i) => x / on[i]).sort((a, b) => a - b);
+    const us = (x: number) => (x * 1e6).toFixed(0);
+    console.log(`| ${p.label} | ${p.form} | ${p.M}×${p.N}×${p.K} | ${us(med(off))} | ${us(med(on))} | ` +
+      `${med(ratios).toFixed(2)}× (${ratios[0].toFixed(2)}-${ratios[ratios.length - 1].toFixed(2)}) | ${us(theirs)} | ${(theirs / med(on)).toFixed(2)}× |`);
+  }
+}
+
+/** TensorFlow.js on the same products and batches (A random; B the batch, cycled). */
+function tfjsBatches(p: Problem, xs: Float32Array[]): { fn: () => void; dispose: () => void } {
+  const a = tf.tensor2d(randoms(p.M * p.K), [p.M, p.K]), bs = xs.map((x) => tf.tensor2d(x, [784, 100]));
+  let t = 0;
+  return {
+    fn: () => { tf.tidy(() => { tf.matMul(a, bs[t++ % bs.length], false, p.form === 'NT').dataSync(); }); },
+    dispose: () => { a.dispose(); bs.forEach((b) => b.dispose()); },
+  };
 }

@@ -212,6 +212,72 @@ for (const relaxed of [false, true]) {
       }
     });
 
+    // Zero rows of op(B) (gemm.ts, skipZeroRows): where 8 columns of a row are all +0 the
+    // kernels skip the row. The same product with those zeros written as -0 (a bit test
+    // keeps them) runs the dense kernels: the two must give the same bits, and both must
+    // match the float64 reference, with panels partly, wholly and not at all zero, edge
+    // tiles, the 4-row panel of M = 64 and more than one depth slice.
+    const zeroRowsCase = (rand: () => number, transA: 0 | 1, transB: 0 | 1, M: number, N: number, K: number,
+      alpha: number, beta: number, poison?: number) => {
+      const a = Float32Array.from({ length: M * K }, () => rand() * 2 - 1);
+      const opB = Float32Array.from({ length: K * N }, () => rand() * 2 - 1); // op(B)[k, j] at k * N + j
+      for (let k = 0; k < K; k++) for (let j0 = 0; j0 < N; j0 += 8) {
+        // per 8-column group: zero in 60% of rows, in all rows of group 1, in none of group 2;
+        // groups 3 and 4 zero in 30% of rows and in only their first or last 4 columns in 40%
+        const g = j0 / 8, u = rand();
+        const zero = g === 1 || (g === 0 || g > 4 ? u < 0.6 : g !== 2 && u < 0.3);
+        const [z0, z1] = zero ? [0, 8] : g === 3 && u < 0.7 ? [0, 4] : g === 4 && u < 0.7 ? [4, 8] : [0, 0];
+        for (let j = j0 + z0; j < Math.min(j0 + z1, N); j++) opB[k * N + j] = 0;
+      }
+      // An Inf or NaN in A where B's row is zero: dense gives NaN there, so must the skip.
+      if (poison !== undefined) a[transA ? poison * M : poison] = poison % 2 ? Infinity : NaN;
+      const store = (v: Float32Array) => transB ? Float32Array.from({ length: K * N }, (_, i) => v[(i % K) * N + Math.floor(i / K)]) : v;
+      const c = Float32Array.from({ length: M * N }, () => rand() * 2 - 1);
+      const lda = transA ? M : K, ldb = transB ? K : N;
+      const run = (b: Float32Array) => {
+        r.reset();
+        const pa = r.f32(a), pb = r.f32(store(b)), pc = r.f32(c), ps = r.alloc(r.k.gemmScratchBytes(M, N, K) as number / 4);
+        r.k.gemm(transA, transB, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, N, ps);
+        return r.readF32(pc, M * N);
+      };
+      const sparse = run(opB), dense = run(opB.map((v) => (v === 0 ? -0 : v)));
+      const where = `${formName([transA, transB])} ${M}x${N}x${K} alpha ${alpha} beta ${beta}${poison === undefined ? '' : ' poisoned'}`;
+      const bad = sparse.findIndex((v, i) => !Object.is(v, dense[i]));
+      expect(bad, `${where}: element ${bad} differs from the dense kernels (${sparse[bad]} vs ${dense[bad]})`).toBe(-1);
+      const at = (i: number, k: number) => (transA ? a[k * M + i] : a[i * K + k]);
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+        let sum = 0, mag = 0;
+        for (let k = 0; k < K; k++) { const q = at(i, k) * opB[k * N + j]; sum += q; mag += Math.abs(q); }
+        const ref = Math.fround(alpha) * sum + (beta === 0 ? 0 : Math.fround(beta) * c[i * N + j]);
+        const v = sparse[i * N + j];
+        if (!Number.isFinite(ref)) { if (!Object.is(v, Math.fround(ref))) expect.fail(`${where}: C[${i},${j}] = ${v}, expected ${ref}`); continue; }
+        if (!(Math.abs(v - ref) <= 1e-4 * (Math.abs(alpha) * mag + Math.abs(beta * c[i * N + j])) + 1e-30)) {
+          expect.fail(`${where}: C[${i},${j}] = ${v}, expected ${ref}`);
+        }
+      }
+      return sparse;
+    };
+
+    it('zero rows of op(B) are skipped with the bits of the dense kernels', () => {
+      const rand = rng(1000);
+      for (const [transA, transB] of FORMS) {
+        for (const [M, N, K] of [[64, 100, 300], [37, 29, 53], [6, 8, 5], [13, 41, 600]]) {
+          zeroRowsCase(rand, transA, transB, M, N, K, 1, 0);
+          zeroRowsCase(rand, transA, transB, M, N, K, 1, 1);
+          zeroRowsCase(rand, transA, transB, M, N, K, -0.75, 1.5);
+        }
+      }
+    });
+
+    it('an Inf or NaN in A at a zero row of op(B) still gives NaN (B is packed whole again)', () => {
+      const rand = rng(1100);
+      for (const [transA, transB] of FORMS) {
+        const got = zeroRowsCase(rand, transA, transB, 20, 24, 300, 1, 0, 0);
+        expect(got.some(Number.isNaN)).toBe(true);
+        zeroRowsCase(rand, transA, transB, 20, 24, 300, 1, 0, 3); // Inf
+      }
+    });
+
     it('deep K = 512 in NN, NT, TN', () => {
       for (const [transA, transB] of [[0, 0], [0, 1], [1, 0]] as const) {
         runCase(r, { M: 200, N: 184, K: 512, transA, transB, alpha: 1, beta: 0.25 }, 800);

@@ -81,6 +81,25 @@ describe('thread pool', () => {
     }
   });
 
+  it('gemm with zero rows in op(B), which the kernels skip (gemm.ts, skipZeroRows)', async () => {
+    // half of op(B)'s rows zero, and a quarter of the other elements: the batches of an MNIST MLP
+    for (const [M, N, K_] of [[64, 100, 784], [130, 45, 300], [37, 29, 53]]) {
+      for (const [ta, tb] of [[false, false], [false, true], [true, false]]) {
+        const u = gen.uniform([K_, N]).data, z = gen.uniform([K_, N]).data;
+        const opB = u.map((v, i) => (z[i] < 0.25 || z[Math.floor(i / N) * N] < 0.5 ? 0 : v)); // op(B)[k, j] at k * N + j
+        const b = tb ? K.transpose(K.tensor(opB, [K_, N])) : K.tensor(opB, [K_, N]);
+        const a = ta ? randT(K_, M) : randT(M, K_), c0 = randT(M, N);
+        await sameForAnyThreads(() => {
+          const c = K.copy(c0), d = out(M, N), e = K.copy(c0);
+          dev.matmul(ta, tb, a, b, c, M, N, K_, 0.75, 1.5);
+          dev.matmul(ta, tb, a, b, d, M, N, K_, 1, 0);
+          dev.matmul(ta, tb, a, b, e, M, N, K_, 1, 1);
+          return [c, d, e];
+        });
+      }
+    }
+  });
+
   it('conv4 forward, filter and data gradients', async () => {
     for (const [xs, ws, opts] of [
       [[5, 3, 11, 13], [7, 3, 3, 4], {}],
