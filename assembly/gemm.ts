@@ -140,7 +140,8 @@ export function gemmBlock(
 // of 8 MNIST images is zero in all 8 at 54% of its pixels (the MLP's forward W1 * x), and
 // 8 pixels are zero in one image at 60% of (image, 8 pixels) (its weight gradient
 // dH * x^T). skipZeroRows moves a panel's other rows to its front and lists their offsets
-// in packed A; the sparse kernels then run on that list (4-10% slower per row run).
+// in packed A; the sparse kernels then run on that list (4-10% slower per row run, so a
+// panel with fewer than an eighth of its rows zero stays dense).
 
 let skipZeros = true;
 
@@ -151,11 +152,11 @@ let skipZeros = true;
 export function gemmSkipZeroRows(on: i32): void { skipZeros = on != 0; }
 
 /**
- * Compacts each of `panels` packed B panels (kc x NR, contiguous) that has an all-zero
- * row: its other rows move to its front, in order, and rows + q * (kc + 1) * 4 gets their
- * count, then their byte offsets (k * MR * 4) into a packed A panel. A panel without one
- * gets the count kc and stays as it is. Returns whether any panel was compacted. A row of
- * -0 counts as non-zero (a bit test): the skip never depends on a sign.
+ * Compacts each of `panels` packed B panels (kc x NR, contiguous) with at least kc/8
+ * all-zero rows: its other rows move to its front, in order, and rows + q * (kc + 1) * 4
+ * gets their count, then their byte offsets (k * MR * 4) into a packed A panel. Other
+ * panels get the count kc and stay as they are. Returns whether any panel was compacted.
+ * A row of -0 counts as non-zero (a bit test): the skip never depends on a sign.
  */
 function skipZeroRows(packed: usize, kc: i32, panels: i32, rows: usize): bool {
   let any = false;
@@ -169,7 +170,15 @@ function skipZeroRows(packed: usize, kc: i32, panels: i32, rows: usize): bool {
       const r = p + ((<usize>k * NR) << 2);
       if (!v128.any_true(v128.or(v128.load(r), v128.load(r, 16)))) break;
     }
-    if (k == kc) { store<i32>(list, kc); continue; }
+    // Compacted only with at least an eighth of its rows zero (counted from the first
+    // until there are that many): with fewer, the list would cost more than it skips.
+    const need = max(1, kc >> 3);
+    let zeros = 0;
+    for (let j = k; j < kc && zeros < need; j++) {
+      const r = p + ((<usize>j * NR) << 2);
+      zeros += 1 - <i32>v128.any_true(v128.or(v128.load(r), v128.load(r, 16)));
+    }
+    if (zeros < need) { store<i32>(list, kc); continue; }
     any = true;
     let o = list + 4, off: usize = 0;
     for (let j = 0; j < k; j++) { store<u32>(o, <u32>off); o += 4; off += step; }
