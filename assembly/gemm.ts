@@ -116,8 +116,8 @@ export function gemmBlock(
       const kc = min(kcMax, K - pc);
       // Later K slices add onto what the earlier ones wrote.
       const betaK: f32 = pc == 0 ? beta : 1;
-      packB(transB, B, ldb, pc, kc, jc, nc, packedB);
-      let sparse = skipZeros && skipZeroRows(packedB, kc, (nc + NR - 1) / NR, rowsB);
+      const zeros = packB(transB, B, ldb, pc, kc, jc, nc, packedB);
+      let sparse = skipZeros && zeros && skipZeroRows(packedB, kc, (nc + NR - 1) / NR, rowsB);
       for (let ic = m0; ic < m1; ic += mcMax) {
         const mc = min(mcMax, m1 - ic);
         packA(transA, A, lda, ic, mc, pc, kc, packedA);
@@ -358,14 +358,14 @@ function packA(transA: i32, A: usize, lda: i32, i0: i32, mc: i32, k0: i32, kc: i
 
 /**
  * Packs op(B)[k0:k0+kc, j0:j0+nc] as ceil(nc/NR) micro-panels of kc x NR floats:
- * dst[q][k][c] = op(B)[k0 + k, j0 + q*NR + c], zero for columns past nc.
+ * dst[q][k][c] = op(B)[k0 + k, j0 + q*NR + c], zero for columns past nc. Returns whether
+ * any of the values packed is +0 (all bits clear): without one there is no zero row to
+ * skip, and gemmBlock leaves skipZeroRows out (the test rides on the packing's own loads).
  */
-function packB(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+function packB(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i32, dst: usize): bool {
   const ld = <usize>ldb << 2; // row stride in bytes
-  if (!transB && nc <= PB_ROWS * NR) {
-    packBRows(B, ld, k0, kc, j0, nc, dst);
-    return;
-  }
+  if (!transB && nc <= PB_ROWS * NR) return packBRows(B, ld, k0, kc, j0, nc, dst);
+  let zv = i32x4.splat(0), zs = false; // lanes seen +0; a +0 among the scalar paths' values
   for (let jj = 0; jj < nc; jj += NR) {
     const nr = min(NR, nc - jj);
     const j = <usize>(j0 + jj);
@@ -374,14 +374,17 @@ function packB(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i
       let src = B + <usize>k0 * ld + (j << 2);
       if (nr == NR) {
         for (let k = 0; k < kc; k++) {
-          v128.store(dst, v128.load(src));
-          v128.store(dst, v128.load(src, 16), 16);
+          const lo = v128.load(src), hi = v128.load(src, 16);
+          v128.store(dst, lo); v128.store(dst, hi, 16);
+          zv = v128.or(zv, v128.or(zeroLanes(lo), zeroLanes(hi)));
           src += ld; dst += NR << 2;
         }
       } else {
         for (let k = 0; k < kc; k++) {
           for (let c = 0; c < NR; c++) {
-            store<f32>(dst + (<usize>c << 2), c < nr ? load<f32>(src + (<usize>c << 2)) : 0);
+            const v: f32 = c < nr ? load<f32>(src + (<usize>c << 2)) : 0;
+            zs = zs || (c < nr && isZero(v));
+            store<f32>(dst + (<usize>c << 2), v);
           }
           src += ld; dst += NR << 2;
         }
@@ -395,26 +398,45 @@ function packB(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i
         let k = 0;
         for (; k + 4 <= kc; k += 4) {
           const o = <usize>k << 2;
-          transpose4Store(v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o), dst, NR << 2);
-          transpose4Store(v128.load(s4 + o), v128.load(s5 + o), v128.load(s6 + o), v128.load(s7 + o), dst + 16, NR << 2);
+          const x0 = v128.load(s0 + o), x1 = v128.load(s1 + o), x2 = v128.load(s2 + o), x3 = v128.load(s3 + o);
+          const x4 = v128.load(s4 + o), x5 = v128.load(s5 + o), x6 = v128.load(s6 + o), x7 = v128.load(s7 + o);
+          transpose4Store(x0, x1, x2, x3, dst, NR << 2);
+          transpose4Store(x4, x5, x6, x7, dst + 16, NR << 2);
+          zv = v128.or(zv, v128.or(v128.or(v128.or(zeroLanes(x0), zeroLanes(x1)), v128.or(zeroLanes(x2), zeroLanes(x3))),
+            v128.or(v128.or(zeroLanes(x4), zeroLanes(x5)), v128.or(zeroLanes(x6), zeroLanes(x7)))));
           dst += NR << 4;
         }
         for (; k < kc; k++) {
           const o = <usize>k << 2;
-          for (let c = 0; c < NR; c++) store<f32>(dst + (<usize>c << 2), load<f32>(s0 + <usize>c * ld + o));
+          for (let c = 0; c < NR; c++) {
+            const v = load<f32>(s0 + <usize>c * ld + o);
+            zs = zs || isZero(v);
+            store<f32>(dst + (<usize>c << 2), v);
+          }
           dst += NR << 2;
         }
       } else {
         for (let k = 0; k < kc; k++) {
           for (let c = 0; c < NR; c++) {
-            store<f32>(dst + (<usize>c << 2), c < nr ? load<f32>(s0 + <usize>c * ld + (<usize>k << 2)) : 0);
+            const v: f32 = c < nr ? load<f32>(s0 + <usize>c * ld + (<usize>k << 2)) : 0;
+            zs = zs || (c < nr && isZero(v));
+            store<f32>(dst + (<usize>c << 2), v);
           }
           dst += NR << 2;
         }
       }
     }
   }
+  return zs || v128.any_true(zv);
 }
+
+/** The lanes of x that are +0 (all bits clear), as a mask. */
+// @ts-ignore: decorator
+@inline function zeroLanes(x: v128): v128 { return i32x4.eq(x, i32x4.splat(0)); }
+
+/** Whether v is +0 (all bits clear). */
+// @ts-ignore: decorator
+@inline function isZero(v: f32): bool { return reinterpret<u32>(v) == 0; }
 
 /**
  * Non-transposed B at most PB_ROWS panels wide (a minibatch's 100 columns) is packed row
@@ -423,23 +445,31 @@ function packB(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nc: i
  * (a cold [784, 100] batch: the MLP's forward W1 * x took 244 µs against 205 µs warm,
  * 228 µs packed by rows; docs/kernels.md). Wider B stays panel by panel: one row pass
  * writing that many panels at once measured slower there (64 x 4096 x 256: -6%).
+ * Returns whether any value packed is +0, as packB.
  */
 const PB_ROWS = 16;
-function packBRows(B: usize, ld: usize, k0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+function packBRows(B: usize, ld: usize, k0: i32, kc: i32, j0: i32, nc: i32, dst: usize): bool {
   const panel = <usize>kc * (NR << 2); // bytes of one packed panel
   const full = nc / NR, nr = nc - full * NR;
   let src = B + <usize>k0 * ld + (<usize>j0 << 2);
+  let zv = i32x4.splat(0), zs = false;
   for (let k = 0; k < kc; k++) {
     let s = src, t = dst;
     for (let p = 0; p < full; p++) {
-      v128.store(t, v128.load(s));
-      v128.store(t, v128.load(s, 16), 16);
+      const lo = v128.load(s), hi = v128.load(s, 16);
+      v128.store(t, lo); v128.store(t, hi, 16);
+      zv = v128.or(zv, v128.or(zeroLanes(lo), zeroLanes(hi)));
       s += NR << 2; t += panel;
     }
     // the partial panel at the right edge, zero padded
-    if (nr) for (let c = 0; c < NR; c++) store<f32>(t + (<usize>c << 2), c < nr ? load<f32>(s + (<usize>c << 2)) : 0);
+    if (nr) for (let c = 0; c < NR; c++) {
+      const v: f32 = c < nr ? load<f32>(s + (<usize>c << 2)) : 0;
+      zs = zs || (c < nr && isZero(v));
+      store<f32>(t + (<usize>c << 2), v);
+    }
     src += ld; dst += NR << 2;
   }
+  return zs || v128.any_true(zv);
 }
 
 /** Stores the transpose of the 4x4 block with rows x0..x3 as 4 vectors `stride` bytes apart. */
