@@ -40,9 +40,10 @@
 // during an op.
 //
 // A worker stopped that way may not stop at once: Chromium ends a busy worker only ~2 s
-// after terminate(), and only once the page's main thread is free. Until its thread has
-// ended (the sentinel sets ENDED; in Node, and in Deno where it holds its lock, its 'exit'
-// event says so) it may go on writing where its part writes: the op's output, a packing
+// after terminate(), and only once the page's main thread is free; a loaded Deno ran one
+// on for up to 19 ms. Until its thread has ended (the sentinel sets ENDED; in Node its
+// 'exit' event says so; Deno has no such sign, so there it also waits DENO_STOP_MS after
+// terminate()) it may go on writing where its part writes: the op's output, a packing
 // scratch, the kernel's metadata. So the pool reports it (`onLoose`, `settled`) and the
 // device reuses no memory until then (device.ts, `discard`).
 
@@ -91,6 +92,7 @@ interface Handle {
   locked: boolean;         // it holds its Web Lock (worker-source.ts)
   loose: boolean;          // stopped in the middle of a part; its thread may not have ended
   ended: boolean;          // its thread is known to have ended (its 'exit' event)
+  stoppedAt: number;       // when it was terminated (ms), for Deno's grace (settled())
   stop(): void;            // terminates the worker
   crash(): void;           // the same, for the crash() test hook (the pool is not told)
 }
@@ -118,7 +120,7 @@ export class ThreadPool {
   private u16: Uint16Array;
   private readonly canBlock: boolean;
   /** Fault-detection timeouts in milliseconds (tests shorten them). */
-  timeouts = { pickupMs: 10_000, busyMs: 300_000 };
+  timeouts = { pickupMs: 10_000, busyMs: 300_000, denoStopMs: DENO_STOP_MS };
   /** Whether the caller takes back parts no worker has started (tests turn it off). */
   stealing = true;
   /** Test hook: called in run() once the workers' tasks are handed out, before the caller's own part. */
@@ -186,7 +188,7 @@ export class ThreadPool {
       new Uint8Array(this.mod.memory.buffer, slot, SLOT.BYTES).fill(0);
       const data = { module: this.mod.module, memory: this.mod.memory, slot, names, spin: WORKER_SPIN };
       const h: Handle = { slot, seq: 0, ready: false, dead: false, seen: 0, seenAt: 0, locked: false, loose: false, ended: false,
-        stop: () => {}, crash: () => {} };
+        stoppedAt: 0, stop: () => {}, crash: () => {} };
       this.handles.push(h);
       jobs.push(spawn(data, h, timeoutMs, sentinel, (why) => this.lost(h, why)));
     }
@@ -352,8 +354,9 @@ export class ThreadPool {
    */
   settled(): boolean {
     if (this.looseCount === 0) return true;
+    const graceOver = (h: Handle) => runtime !== 'deno' || now() - h.stoppedAt >= this.timeouts.denoStopMs;
     for (const h of this.handles) {
-      if (h.loose && (h.ended || Atomics.load(this.i32, (h.slot >> 2) + ENDED) !== 0)) { h.loose = false; this.looseCount--; }
+      if (h.loose && (h.ended || Atomics.load(this.i32, (h.slot >> 2) + ENDED) !== 0) && graceOver(h)) { h.loose = false; this.looseCount--; }
     }
     return this.looseCount === 0;
   }
@@ -375,8 +378,8 @@ export class ThreadPool {
     Atomics.store(this.i32, (h.slot >> 2) + SLOT.CLAIM, SLOT.RETIRED);
     h.dead = true;
     h.ready = false;
-    if (this.deferStops) this.deferStops.push(() => h.stop());
-    else try { h.stop(); } catch { /* already gone */ }
+    if (this.deferStops) this.deferStops.push(() => { h.stoppedAt = now(); h.stop(); });
+    else { h.stoppedAt = now(); try { h.stop(); } catch { /* already gone */ } }
     if (why) console.warn(`knet: cpu worker ${this.handles.indexOf(h) + 1} ${why}; the cpu device goes on with ${this.threads()} thread(s)`);
   }
 
@@ -430,6 +433,16 @@ export class ThreadPool {
 }
 
 function now(): number { return performance.now(); }
+
+/**
+ * Deno gives no sign that a terminated worker's thread has stopped: its 'exit', the close
+ * of its channel and the release of its Web Lock all come at terminate(), and a thread
+ * busy in a kernel goes on until it next runs and sees the termination. With two busy
+ * processes on this 2-core machine, the debug spin kernel's last write came 0-19 ms after
+ * terminate() (15 runs; unloaded it stops at once). So a worker stopped in the middle of a
+ * part counts as ended in Deno only this long after terminate() (settled()).
+ */
+const DENO_STOP_MS = 500;
 
 /** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
 function canBlock(): boolean {
