@@ -45,6 +45,17 @@ async function sameForAnyThreads(f: () => Tensor[]): Promise<void> {
 
 const out = (...shape: number[]) => K.zeros(shape);
 
+/** alpha 0.75 and beta 1.5, alpha 1 and beta 0, and alpha 1 and beta 1: the same bits on 1, 2 and 3 threads. */
+function productsAgree(ta: boolean, tb: boolean, a: Tensor, b: Tensor, c0: Tensor, M: number, N: number, K_: number): Promise<void> {
+  return sameForAnyThreads(() => {
+    const c = K.copy(c0), d = out(M, N), e = K.copy(c0);
+    dev.matmul(ta, tb, a, b, c, M, N, K_, 0.75, 1.5);
+    dev.matmul(ta, tb, a, b, d, M, N, K_, 1, 0);
+    dev.matmul(ta, tb, a, b, e, M, N, K_, 1, 1);
+    return [c, d, e];
+  });
+}
+
 describe('thread pool', () => {
   beforeAll(async () => { forceSplits(); });
   afterEach(() => { pool.timeouts.pickupMs = 10_000; pool.timeouts.busyMs = 300_000; pool.stealing = true; pool.onHandOff = null; pool.deferStops = null; });
@@ -70,13 +81,7 @@ describe('thread pool', () => {
     for (const [M, N, K_] of shapes) {
       for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
         const a = ta ? randT(K_, M) : randT(M, K_), b = tb ? randT(N, K_) : randT(K_, N), c0 = randT(M, N);
-        await sameForAnyThreads(() => {
-          const c = K.copy(c0), d = out(M, N), e = K.copy(c0);
-          dev.matmul(ta, tb, a, b, c, M, N, K_, 0.75, 1.5);
-          dev.matmul(ta, tb, a, b, d, M, N, K_, 1, 0);
-          dev.matmul(ta, tb, a, b, e, M, N, K_, 1, 1);
-          return [c, d, e];
-        });
+        await productsAgree(ta, tb, a, b, c0, M, N, K_);
       }
     }
   });
@@ -89,13 +94,7 @@ describe('thread pool', () => {
         const opB = u.map((v, i) => (z[i] < 0.25 || z[Math.floor(i / N) * N] < 0.5 ? 0 : v)); // op(B)[k, j] at k * N + j
         const b = tb ? K.transpose(K.tensor(opB, [K_, N])) : K.tensor(opB, [K_, N]);
         const a = ta ? randT(K_, M) : randT(M, K_), c0 = randT(M, N);
-        await sameForAnyThreads(() => {
-          const c = K.copy(c0), d = out(M, N), e = K.copy(c0);
-          dev.matmul(ta, tb, a, b, c, M, N, K_, 0.75, 1.5);
-          dev.matmul(ta, tb, a, b, d, M, N, K_, 1, 0);
-          dev.matmul(ta, tb, a, b, e, M, N, K_, 1, 1);
-          return [c, d, e];
-        });
+        await productsAgree(ta, tb, a, b, c0, M, N, K_);
       }
     }
   });
