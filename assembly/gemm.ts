@@ -64,8 +64,9 @@ function blockScratchFloats(m: i32, n: i32, K: i32): i32 {
   const kc = blockSize(K, KC, 1);
   const nc = roundUp(blockSize(n, NC, NR), NR);
   const mc = roundUp(blockSize(m, MC, MR), MR);
-  // packed B, its panels' kept rows, packed A, edge tile, alpha/beta + tile
-  return kc * nc + (kc + 1) * (nc / NR) + mc * kc + 2 * MR * NR + 4;
+  // packed B, its panels' kept rows (a whole number of vectors, so that packed A and the
+  // tiles after them stay 16-byte aligned), packed A, edge tile, alpha/beta + tile
+  return kc * nc + roundUp((kc + 1) * (nc / NR), 4) + mc * kc + 2 * MR * NR + 4;
 }
 
 /** Bytes of `scratch` that gemm(…, M, N, K, …) needs. */
@@ -107,7 +108,7 @@ export function gemmBlock(
   const mcMax = blockSize(m, MC, MR);
   const packedB = scratch;
   const rowsB = packedB + ((<usize>kcMax * <usize>roundUp(ncMax, NR)) << 2);
-  const packedA = rowsB + ((<usize>(kcMax + 1) * <usize>(roundUp(ncMax, NR) / NR)) << 2);
+  const packedA = rowsB + (<usize>roundUp((kcMax + 1) * (roundUp(ncMax, NR) / NR), 4) << 2);
   const edge = packedA + ((<usize>roundUp(mcMax, MR) * <usize>kcMax) << 2);
 
   for (let jc = n0; jc < n1; jc += ncMax) {
