@@ -167,18 +167,12 @@ function skipZeroRows(packed: usize, kc: i32, panels: i32, rows: usize): bool {
     const list = rows + ((<usize>q * <usize>(kc + 1)) << 2);
     // Up to the first zero row, reads only: a dense panel costs one read pass.
     let k = 0;
-    for (; k < kc; k++) {
-      const r = p + ((<usize>k * NR) << 2);
-      if (!v128.any_true(v128.or(v128.load(r), v128.load(r, 16)))) break;
-    }
+    while (k < kc && !zeroRow(p, k)) k++;
     // Compacted only with at least an eighth of its rows zero (counted from the first
     // until there are that many): with fewer, the list would cost more than it skips.
     const need = max(1, kc >> 3);
     let zeros = 0;
-    for (let j = k; j < kc && zeros < need; j++) {
-      const r = p + ((<usize>j * NR) << 2);
-      zeros += 1 - <i32>v128.any_true(v128.or(v128.load(r), v128.load(r, 16)));
-    }
+    for (let j = k; j < kc && zeros < need; j++) zeros += <i32>zeroRow(p, j);
     if (zeros < need) { store<i32>(list, kc); continue; }
     any = true;
     let o = list + 4, off: usize = 0;
@@ -197,6 +191,13 @@ function skipZeroRows(packed: usize, kc: i32, panels: i32, rows: usize): bool {
     store<i32>(list, <i32>((o - list - 4) >> 2));
   }
   return any;
+}
+
+/** Whether row k of the packed panel at p is all +0 (all bits clear). */
+// @ts-ignore: decorator
+@inline function zeroRow(p: usize, k: i32): bool {
+  const r = p + ((<usize>k * NR) << 2);
+  return !v128.any_true(v128.or(v128.load(r), v128.load(r, 16)));
 }
 
 /** Whether the n floats at p (16-byte aligned) are all finite. */

@@ -74,7 +74,7 @@ class KnetGemm {
   }
   /** gemm.ts's zero-row skip on or off (this module instance only). */
   skipZeroRows(on: boolean): void { this.mod.exports.gemmSkipZeroRows(+on); }
-  /** A closure that runs C = op(A) op(B) on the next of `bs` (B as stored: [784, 100] here), A random. */
+  /** A closure that runs C = op(A) op(B) on the next of `bs` (B as stored), A random; operands allocated here. */
   prepareBatches(p: Problem, bs: Float32Array[]): () => void {
     const { a, b } = storedShapes(p);
     const pa = this.alloc(a[0] * a[1]), pc = this.alloc(p.M * p.N);
@@ -86,16 +86,10 @@ class KnetGemm {
     let t = 0;
     return () => { gemm(ta, tb, p.M, p.N, p.K, 1, pa, a[1], pbs[t++ % pbs.length], b[1], 0, pc, p.N, ps); };
   }
-  /** A closure that runs C = op(A) op(B) once; operands allocated and filled here. */
+  /** A closure that runs C = op(A) op(B) once, A and B random. */
   prepare(p: Problem): () => void {
-    const { a, b } = storedShapes(p);
-    const pa = this.alloc(a[0] * a[1]), pb = this.alloc(b[0] * b[1]), pc = this.alloc(p.M * p.N);
-    const ps = this.alloc((this.mod.exports.gemmScratchBytes(p.M, p.N, p.K) as number) / 4);
-    new Float32Array(this.mod.memory.buffer, pa, a[0] * a[1]).set(randoms(a[0] * a[1]));
-    new Float32Array(this.mod.memory.buffer, pb, b[0] * b[1]).set(randoms(b[0] * b[1]));
-    const gemm = this.mod.exports.gemm;
-    const ta = p.form === 'TN' ? 1 : 0, tb = p.form === 'NT' ? 1 : 0;
-    return () => { gemm(ta, tb, p.M, p.N, p.K, 1, pa, a[1], pb, b[1], 0, pc, p.N, ps); };
+    const { b } = storedShapes(p);
+    return this.prepareBatches(p, [randoms(b[0] * b[1])]);
   }
 }
 
@@ -112,14 +106,8 @@ async function tfjsWasm(): Promise<string> {
 }
 
 function tfjsCall(p: Problem): { fn: () => void; dispose: () => void } {
-  const { a, b } = storedShapes(p);
-  const ta = tf.tensor2d(randoms(a[0] * a[1]), a), tb = tf.tensor2d(randoms(b[0] * b[1]), b);
-  const transA = p.form === 'TN', transB = p.form === 'NT';
-  return {
-    // dataSync forces the product to be computed (and copies it out, as a model would).
-    fn: () => { tf.tidy(() => { tf.matMul(ta, tb, transA, transB).dataSync(); }); },
-    dispose: () => { ta.dispose(); tb.dispose(); },
-  };
+  const { b } = storedShapes(p);
+  return tfjsBatches(p, [randoms(b[0] * b[1])]);
 }
 
 const f1 = (x: number) => x.toFixed(1);
@@ -199,12 +187,15 @@ async function zeroRows(knet: KnetGemm, build: string, quick: boolean): Promise<
   }
 }
 
-/** TensorFlow.js on the same products and batches (A random; B the batch, cycled). */
-function tfjsBatches(p: Problem, xs: Float32Array[]): { fn: () => void; dispose: () => void } {
-  const a = tf.tensor2d(randoms(p.M * p.K), [p.M, p.K]), bs = xs.map((x) => tf.tensor2d(x, [784, 100]));
+/** TensorFlow.js on C = op(A) op(B), A random, B the next of `bs` (as stored) each call. */
+function tfjsBatches(p: Problem, bs: Float32Array[]): { fn: () => void; dispose: () => void } {
+  const { a, b } = storedShapes(p);
+  const ta = tf.tensor2d(randoms(a[0] * a[1]), a), tbs = bs.map((x) => tf.tensor2d(x, b));
+  const transA = p.form === 'TN', transB = p.form === 'NT';
   let t = 0;
   return {
-    fn: () => { tf.tidy(() => { tf.matMul(a, bs[t++ % bs.length], false, p.form === 'NT').dataSync(); }); },
-    dispose: () => { a.dispose(); bs.forEach((b) => b.dispose()); },
+    // dataSync forces the product to be computed (and copies it out, as a model would).
+    fn: () => { tf.tidy(() => { tf.matMul(ta, tbs[t++ % tbs.length], transA, transB).dataSync(); }); },
+    dispose: () => { ta.dispose(); tbs.forEach((x) => x.dispose()); },
   };
 }
